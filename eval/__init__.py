@@ -1,0 +1,1 @@
+"""Benchmark scorers and checkpoint evaluation, importable as ``mcr.eval``."""

@@ -1,0 +1,239 @@
+"""Recipes: YAML files in ``recipes/`` checked against the dataclasses below.
+
+A run is chosen as ``recipe=NAME`` (a file ``recipes/NAME.yaml`` or a path to a YAML file)
+plus dotted overrides such as ``grpo.learning_rate=1e-6`` or ``lora.r=8``. Every key is
+checked: an unknown one fails with the close matches and the valid keys of its section.
+The ``grpo`` section holds keyword arguments of ``trl.GRPOConfig`` and is checked against
+that class's fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from dataclasses import dataclass, field
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
+
+DEFAULT_RECIPE = "tiny"
+
+
+class RecipeError(ValueError):
+    """A recipe or override that does not fit the schema."""
+
+
+@dataclass
+class ModelArgs:
+    name_or_path: str = field(
+        default="outputs/tiny-qwen2.5-vl",
+        metadata={"help": "Checkpoint directory or hub id of a Qwen2.5-VL-architecture model."},
+    )
+    build_tiny: bool = field(
+        default=False,
+        metadata={
+            "help": "Build the offline tiny Qwen2.5-VL at name_or_path when that directory does not exist."
+        },
+    )
+    tiny_seed: int = field(default=0, metadata={"help": "Seed of the tiny model's weights and tokenizer."})
+    dtype: str = field(default="float32", metadata={"help": "float32, bfloat16, float16 or auto."})
+    attn_implementation: str | None = field(
+        default=None,
+        metadata={
+            "help": "sdpa, eager or flash_attention_2 (when installed); None lets transformers choose."
+        },
+    )
+    min_pixels: int = field(
+        default=56 * 56, metadata={"help": "Smallest image area after Qwen2.5-VL resizing."}
+    )
+    max_pixels: int = field(
+        default=224 * 224,
+        metadata={"help": "Largest image area after resizing; also fixes the pixel space of gold boxes."},
+    )
+
+
+@dataclass
+class LoraArgs:
+    enabled: bool = field(default=True, metadata={"help": "Train LoRA adapters (False trains all weights)."})
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: str = field(
+        default=r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)",
+        metadata={
+            "help": "Regex over module names (PEFT full match); the default adapts the language model only."
+        },
+    )
+
+
+@dataclass
+class SynthArgs:
+    n: int = field(
+        default=0, metadata={"help": "Posts to synthesize into data.root when it is missing (0: never)."}
+    )
+    seed: int = 0
+
+
+@dataclass
+class DataArgs:
+    format: str = field(default="twitter-gmner", metadata={"help": "Data set layout; twitter-gmner."})
+    root: str = field(
+        default="outputs/data/synth-gmner",
+        metadata={"help": "Release root holding txt/ and xml/ (Twitter10000_v2.0 for the real set)."},
+    )
+    images: str | None = field(
+        default=None,
+        metadata={"help": "Folder of <id>.jpg images (shipped separately); default <root>/images."},
+    )
+    train_split: str = "train"
+    eval_split: str | None = field(
+        default=None, metadata={"help": "Split evaluated during training, if any."}
+    )
+    max_train_samples: int | None = None
+    synth: SynthArgs = field(default_factory=SynthArgs)
+
+
+@dataclass
+class RewardArgs:
+    funcs: dict[str, float] = field(
+        default_factory=lambda: {"format": 1.0, "gmner_f1": 1.0},
+        metadata={"help": "Reward name (from mcr.rewards.REGISTRY) -> weight λ."},
+    )
+    iou_threshold: float = field(
+        default=0.5, metadata={"help": "σ: IoU a predicted box needs to count as correct."}
+    )
+
+
+@dataclass
+class Recipe:
+    name: str = DEFAULT_RECIPE
+    task: str = field(default="gmner", metadata={"help": "Prompt template under templates/prompts/."})
+    seed: int = 42
+    resume: str | None = field(
+        default=None,
+        metadata={
+            "help": "auto: continue from the newest checkpoint in grpo.output_dir; or a checkpoint path."
+        },
+    )
+    model: ModelArgs = field(default_factory=ModelArgs)
+    lora: LoraArgs = field(default_factory=LoraArgs)
+    data: DataArgs = field(default_factory=DataArgs)
+    rewards: RewardArgs = field(default_factory=RewardArgs)
+    grpo: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "Keyword arguments of trl.GRPOConfig."}
+    )
+
+    @property
+    def images_dir(self) -> str:
+        return self.data.images or str(Path(self.data.root) / "images")
+
+
+def recipes_dir() -> Path:
+    return Path(str(files("mcr.recipes")))
+
+
+def available_recipes() -> list[str]:
+    return sorted(p.stem for p in recipes_dir().glob("*.yaml"))
+
+
+def recipe_path(name: str) -> Path:
+    path = Path(name)
+    if path.suffix in (".yaml", ".yml") and path.is_file():
+        return path
+    candidate = recipes_dir() / f"{name}.yaml"
+    if not candidate.is_file():
+        raise RecipeError(
+            f"unknown recipe {name!r}; available: {available_recipes()} (or a path to a YAML file)"
+        )
+    return candidate
+
+
+def _valid_keys(node: Any) -> list[str]:
+    if dataclasses.is_dataclass(node):
+        return [f.name for f in dataclasses.fields(node)]
+    return []
+
+
+def _key_error(dotted: str, valid: list[str], where: str) -> RecipeError:
+    section, _, key = dotted.rpartition(".")
+    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return RecipeError(
+        f"unknown key {dotted!r} in {where}{hint}\nvalid keys under "
+        f"{section or 'the top level'!r}: {', '.join(sorted(valid))}"
+    )
+
+
+def _check_keys(cfg: DictConfig, schema: Any, prefix: str, where: str) -> None:
+    for key, value in cfg.items():
+        dotted = f"{prefix}{key}"
+        valid = _valid_keys(schema)
+        if key not in valid:
+            raise _key_error(dotted, valid, where)
+        sub = getattr(schema, key)
+        if dataclasses.is_dataclass(sub) and isinstance(value, DictConfig):
+            _check_keys(value, sub, dotted + ".", where)
+
+
+def _check_grpo_keys(grpo: dict[str, Any], where: str) -> None:
+    from trl import GRPOConfig
+
+    valid = [f.name for f in dataclasses.fields(GRPOConfig) if f.init]
+    for key in grpo:
+        if key not in valid:
+            raise _key_error(f"grpo.{key}", valid, where)
+
+
+def split_recipe_args(argv: list[str]) -> tuple[str, list[str]]:
+    """``["recipe=tiny", "a.b=1"]`` -> ``("tiny", ["a.b=1"])``; every argument must be key=value."""
+    name, overrides = DEFAULT_RECIPE, []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep or not key:
+            raise RecipeError(
+                f"expected key=value, got {arg!r} (example: recipe=tiny grpo.learning_rate=1e-6)"
+            )
+        if key == "recipe":
+            name = value
+        else:
+            overrides.append(arg.removeprefix("+"))
+    return name, overrides
+
+
+def load_recipe(argv: list[str] | None = None) -> Recipe:
+    """Load ``recipe=NAME`` with its dotted overrides and check every key."""
+    name, overrides = split_recipe_args(list(argv or []))
+    path = recipe_path(name)
+    try:
+        from_file = OmegaConf.load(path)
+        from_cli = OmegaConf.from_dotlist(overrides)
+    except OmegaConfBaseException as err:
+        raise RecipeError(f"{path}: {err}") from None
+    schema = Recipe()
+    _check_keys(from_file, schema, "", str(path))
+    _check_keys(from_cli, schema, "", "the command line")
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(Recipe), from_file, from_cli)
+    except ConfigKeyError as err:  # pragma: no cover - the checks above catch unknown keys first
+        raise RecipeError(str(err)) from None
+    except OmegaConfBaseException as err:
+        raise RecipeError(
+            f"{path} with overrides {overrides}: {err.msg if hasattr(err, 'msg') else err}"
+        ) from None
+    try:
+        recipe: Recipe = OmegaConf.to_object(merged)
+    except MissingMandatoryValue as err:
+        raise RecipeError(
+            f"{path}: {err.full_key} is required; pass {err.full_key}=... on the command line"
+        ) from None
+    if "name" not in from_file and "name" not in from_cli:
+        recipe.name = path.stem
+    _check_grpo_keys(recipe.grpo, f"{path} or the command line")
+    return recipe
+
+
+def recipe_to_dict(recipe: Recipe) -> dict[str, Any]:
+    return dataclasses.asdict(recipe)

@@ -1,0 +1,281 @@
+"""Synthetic Twitter-GMNER data, written in exactly the Twitter-GMNER release layout.
+
+Each post names 1-4 entities (PER, LOC, ORG, OTHER) and mentions a colour next to each
+one. An entity that is *shown* is drawn as an object whose shape follows its type and
+whose colour is the one the text mentions, so finding its box needs both modalities:
+the text says which colour to look for, the image says where it is.
+
+The data carry the traps the MCR paper is about:
+
+* entities named but not shown (gold region None): nothing of their shape and colour is drawn;
+* distractors: objects drawn that no entity of the text refers to;
+* look-alikes: distractors with the shape of a named entity but another colour, or its
+  colour but another shape, so that neither modality alone locates the entity.
+
+Boxes are exact: every object is drawn to touch all four sides of its box.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from PIL import Image, ImageDraw
+from tqdm import tqdm
+
+from mcr.data.schema import GMNER_TYPES, Box
+
+SHAPE_OF_TYPE = {"PER": "circle", "LOC": "triangle", "ORG": "square", "OTHER": "diamond"}
+SHAPES = tuple(SHAPE_OF_TYPE.values())
+COLORS = {
+    "red": (220, 30, 30),
+    "green": (30, 170, 40),
+    "blue": (30, 60, 220),
+    "yellow": (235, 215, 20),
+    "purple": (140, 40, 190),
+    "orange": (250, 135, 15),
+    "cyan": (20, 200, 215),
+    "black": (20, 20, 20),
+}
+IMAGE_SIZES = ((256, 192), (192, 256), (224, 224), (320, 240))
+
+_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st", "tr", "kl")
+_VOWELS = ("a", "e", "i", "o", "u", "ai", "ou")
+_CODAS = ("", "", "n", "r", "s", "l", "x", "th", "nd")
+
+# Phrases that mention an entity ({e}) with its colour ({c}); the colour stays outside the span.
+_PHRASES = {
+    "PER": ("{e} wearing {c}", "{e} in {c}", "{e} ( {c} shirt )"),
+    "LOC": ("{e} under {c} lights", "the {c} roofs of {e}", "{e} painted {c}"),
+    "ORG": ("{e} in {c} kits", "the {c} badge of {e}", "{e} ( {c} logo )"),
+    "OTHER": ("a {c} {e}", "{e} in {c} paint", "the {c} cover of {e}"),
+}
+_NAME_SHAPES = {
+    "PER": ("{A}", "{A} {B}"),
+    "LOC": ("{A}", "Lake {A}", "Port {A}", "{A} City"),
+    "ORG": ("{A} FC", "{A} Bank", "{A} United", "{A}"),
+    "OTHER": ("{A} Cup", "{A} Phone", "{A}"),
+}
+_JOINERS = ("met", "and", "with", "beside", "near", "vs", ",")
+_PREFIXES = ("", "", "RT @{u} :", "@{u}", "Breaking :", "Wow !")
+_SUFFIXES = ("", "", "#{h}", "http://t.co/{h}", "😂", "🔥 #{h}", "via @{u}")
+
+
+@dataclass
+class SynthObject:
+    shape: str
+    color: str
+    box: tuple[int, int, int, int]
+
+
+@dataclass
+class SynthEntity:
+    tokens: list[str]
+    type: str
+    color: str
+    start: int = 0
+    shown: int = 0  # how many objects show it (0 = not in the image)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.tokens)
+
+
+@dataclass
+class SynthPost:
+    id: str
+    tokens: list[str]
+    tags: list[str]
+    entities: list[SynthEntity]
+    objects: list[SynthObject]
+    size: tuple[int, int]
+
+    def boxes_of(self, entity: SynthEntity) -> list[Box]:
+        shape = SHAPE_OF_TYPE[entity.type]
+        return [tuple(map(float, o.box)) for o in self.objects if (o.shape, o.color) == (shape, entity.color)]
+
+
+def _word(rng: random.Random) -> str:
+    syllables = [
+        rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(rng.randint(1, 2))
+    ]
+    return "".join(syllables).capitalize()
+
+
+def _name(rng: random.Random, etype: str) -> list[str]:
+    pattern = rng.choice(_NAME_SHAPES[etype])
+    return pattern.format(A=_word(rng), B=_word(rng)).split()
+
+
+def _place(rng: random.Random, size: tuple[int, int], taken: list[tuple[int, int, int, int]]):
+    width, height = size
+    for _ in range(200):
+        w, h = rng.randint(36, 72), rng.randint(36, 72)
+        x1, y1 = rng.randint(0, width - w), rng.randint(0, height - h)
+        box = (x1, y1, x1 + w, y1 + h)
+        if all(
+            box[2] + 4 <= t[0] or t[2] + 4 <= box[0] or box[3] + 4 <= t[1] or t[3] + 4 <= box[1]
+            for t in taken
+        ):
+            taken.append(box)
+            return box
+    return None
+
+
+def generate_post(rng: random.Random, post_id: str, *, p_shown: float = 0.6) -> SynthPost:
+    """Draw one post: its tokens and BIO tags, its entities and the objects of its image."""
+    n_entities = rng.choices((1, 2, 3, 4), weights=(3, 4, 3, 2))[0]
+    entities: list[SynthEntity] = []
+    used_looks: set[tuple[str, str]] = set()
+    used_names: set[str] = set()
+    while len(entities) < n_entities:
+        etype = rng.choice(GMNER_TYPES)
+        color = rng.choice(tuple(COLORS))
+        tokens = _name(rng, etype)
+        if (etype, color) in used_looks or " ".join(tokens) in used_names:
+            continue
+        used_looks.add((etype, color))
+        used_names.add(" ".join(tokens))
+        entities.append(SynthEntity(tokens, etype, color))
+
+    # Text: prefix, entity phrases joined by connectives, suffix.
+    tokens: list[str] = []
+    tags: list[str] = []
+
+    def add_plain(text: str) -> None:
+        for tok in text.split():
+            tokens.append(tok)
+            tags.append("O")
+
+    user, hashtag = _word(rng).lower() + str(rng.randint(1, 99)), _word(rng) + str(rng.randint(0, 9))
+    add_plain(rng.choice(_PREFIXES).format(u=user, h=hashtag))
+    for i, ent in enumerate(entities):
+        if i:
+            add_plain(rng.choice(_JOINERS))
+        before, after = rng.choice(_PHRASES[ent.type]).split("{e}")
+        add_plain(before.format(c=ent.color))
+        ent.start = len(tokens)
+        for j, tok in enumerate(ent.tokens):
+            tokens.append(tok)
+            tags.append(("B-" if j == 0 else "I-") + ent.type)
+        add_plain(after.format(c=ent.color))
+    add_plain(rng.choice(_SUFFIXES).format(u=user, h=hashtag))
+
+    # Image: shown entities (sometimes twice), then distractors and look-alikes.
+    size = rng.choice(IMAGE_SIZES)
+    taken: list[tuple[int, int, int, int]] = []
+    objects: list[SynthObject] = []
+    named_looks = {(SHAPE_OF_TYPE[e.type], e.color) for e in entities}
+    for ent in entities:
+        if rng.random() < p_shown:
+            for _ in range(2 if rng.random() < 0.1 else 1):
+                box = _place(rng, size, taken)
+                if box is not None:
+                    objects.append(SynthObject(SHAPE_OF_TYPE[ent.type], ent.color, box))
+                    ent.shown += 1
+    distractors: list[tuple[str, str]] = []
+    for ent in entities:  # look-alikes share exactly one of shape and colour with a named entity
+        if rng.random() < 0.5:
+            shape, color = SHAPE_OF_TYPE[ent.type], ent.color
+            if rng.random() < 0.5:
+                color = rng.choice([c for c in COLORS if c != color])
+            else:
+                shape = rng.choice([s for s in SHAPES if s != shape])
+            distractors.append((shape, color))
+    distractors += [(rng.choice(SHAPES), rng.choice(tuple(COLORS))) for _ in range(rng.randint(0, 2))]
+    for shape, color in distractors:
+        if (shape, color) in named_looks:
+            continue  # it would show a named entity
+        box = _place(rng, size, taken)
+        if box is not None:
+            objects.append(SynthObject(shape, color, box))
+    rng.shuffle(objects)
+    return SynthPost(post_id, tokens, tags, entities, objects, size)
+
+
+def render_image(post: SynthPost, rng: random.Random) -> Image.Image:
+    """Draw the post's objects on a plain background; each object touches all sides of its box."""
+    shade = rng.randint(200, 240)
+    image = Image.new("RGB", post.size, (shade, shade, shade))
+    draw = ImageDraw.Draw(image)
+    for obj in post.objects:
+        x1, y1, x2, y2 = obj.box
+        fill = COLORS[obj.color]
+        # PIL fills pixel centres up to and including x2; the box is continuous [x1, x2).
+        if obj.shape == "circle":
+            draw.ellipse((x1, y1, x2 - 1, y2 - 1), fill=fill)
+        elif obj.shape == "square":
+            draw.rectangle((x1, y1, x2 - 1, y2 - 1), fill=fill)
+        elif obj.shape == "triangle":
+            draw.polygon([((x1 + x2 - 1) / 2, y1), (x1, y2 - 1), (x2 - 1, y2 - 1)], fill=fill)
+        else:  # diamond
+            cx, cy = (x1 + x2 - 1) / 2, (y1 + y2 - 1) / 2
+            draw.polygon([(cx, y1), (x2 - 1, cy), (cx, y2 - 1), (x1, cy)], fill=fill)
+    return image
+
+
+def voc_xml(post: SynthPost) -> str | None:
+    """The post's Pascal-VOC xml, or None when no entity is shown (the release has no file then)."""
+    objects = []
+    for ent in post.entities:
+        for x1, y1, x2, y2 in post.boxes_of(ent):
+            objects.append(
+                "\t<object>\n"
+                f"\t\t<name>{escape(ent.text)}</name>\n"
+                "\t\t<pose>Unspecified</pose>\n\t\t<truncated>0</truncated>\n\t\t<difficult>0</difficult>\n"
+                f"\t\t<bndbox>\n\t\t\t<xmin>{int(x1)}</xmin>\n\t\t\t<ymin>{int(y1)}</ymin>\n"
+                f"\t\t\t<xmax>{int(x2)}</xmax>\n\t\t\t<ymax>{int(y2)}</ymax>\n\t\t</bndbox>\n"
+                "\t</object>\n"
+            )
+    if not objects:
+        return None
+    width, height = post.size
+    return (
+        "<annotation>\n"
+        "\t<folder>synthetic</folder>\n"
+        f"\t<filename>{post.id}.jpg</filename>\n"
+        f"\t<size>\n\t\t<width>{width}</width>\n\t\t<height>{height}</height>\n\t\t<depth>3</depth>\n\t</size>\n"
+        "\t<segmented>0</segmented>\n" + "".join(objects) + "</annotation>\n"
+    )
+
+
+def conll_block(post: SynthPost) -> str:
+    lines = [f"IMGID:{post.id}"] + [f"{tok}\t{tag}" for tok, tag in zip(post.tokens, post.tags, strict=True)]
+    return "\n".join(lines) + "\n\n"
+
+
+def write_synthetic_gmner(
+    out: str | Path,
+    n: int,
+    seed: int = 0,
+    *,
+    splits=(0.8, 0.1, 0.1),
+    images_dirname: str = "images",
+    progress: bool = True,
+) -> Path:
+    """Write ``n`` synthetic posts under ``out`` in the Twitter-GMNER release layout.
+
+    ``out/txt/{train,dev,test}.txt``, ``out/xml/<id>.xml`` and ``out/<images_dirname>/<id>.jpg``.
+    The same (n, seed, splits) always gives the same files.
+    """
+    if n < 3:
+        raise ValueError(f"n must be at least 3 (one post per split), got {n}")
+    out = Path(out)
+    for sub in ("txt", "xml", images_dirname):
+        (out / sub).mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    n_dev, n_test = max(1, round(n * splits[1])), max(1, round(n * splits[2]))
+    n_train = n - n_dev - n_test
+    bounds = {"train": (0, n_train), "dev": (n_train, n_train + n_dev), "test": (n_train + n_dev, n)}
+    for split, (lo, hi) in bounds.items():
+        with open(out / "txt" / f"{split}.txt", "w", encoding="utf-8") as txt:
+            for i in tqdm(range(lo, hi), desc=f"synth gmner {split}", disable=not progress):
+                post = generate_post(rng, f"S_{i}")
+                txt.write(conll_block(post))
+                xml = voc_xml(post)
+                if xml is not None:
+                    (out / "xml" / f"{post.id}.xml").write_text(xml, encoding="utf-8")
+                render_image(post, rng).save(out / images_dirname / f"{post.id}.jpg", quality=95)
+    return out

@@ -1,0 +1,278 @@
+"""Loader for the Twitter-GMNER release layout (Yu et al., ACL 2023; v1 and v2.0).
+
+    <root>/txt/{train,dev,test}.txt   CoNLL: ``IMGID:<id>`` line, ``token<TAB>tag`` lines, blank line
+    <root>/xml/<id>.xml               Pascal-VOC boxes, ``<name>`` = entity tokens joined by spaces
+    <images>/<id>.jpg                 images, distributed separately
+
+The synthetic generator (:mod:`mcr.data.synth_gmner`) writes the same layout, so this one
+loader serves both. Malformed input raises :class:`DataFormatError` naming file and line.
+"""
+
+from __future__ import annotations
+
+import logging
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcr.data.errors import DataFormatError
+from mcr.data.schema import GMNER_TYPES, Box, Entity, Record
+
+logger = logging.getLogger(__name__)
+
+SPLITS = ("train", "dev", "test")
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
+
+
+@dataclass
+class _RawPost:
+    id: str
+    line: int
+    tokens: list[str]
+    tags: list[str]
+
+
+@dataclass(frozen=True)
+class VocAnnotation:
+    """The content of one VOC xml file: the image size and ``(name, box)`` per object."""
+
+    size: tuple[int, int]
+    objects: tuple[tuple[str, Box], ...]
+
+
+def read_conll(path: str | Path) -> Iterator[_RawPost]:
+    """Yield the posts of one CoNLL file with ``IMGID:`` lines, checking its structure."""
+    path = Path(path)
+    post: _RawPost | None = None
+    with open(path, encoding="utf-8") as f:
+        for lineno, raw in enumerate(f, start=1):
+            line = raw.rstrip("\r\n")
+            if line.startswith("IMGID:"):
+                if post is not None and post.tokens:
+                    yield post
+                elif post is not None:
+                    raise DataFormatError(f"post {post.id!r} has no tokens", file=path, line=post.line)
+                image_id = line[len("IMGID:") :].strip()
+                if not image_id:
+                    raise DataFormatError("empty image id after 'IMGID:'", file=path, line=lineno)
+                post = _RawPost(image_id, lineno, [], [])
+            elif not line.strip():
+                if post is not None and post.tokens:
+                    yield post
+                    post = None
+            else:
+                if post is None:
+                    raise DataFormatError(
+                        f"token line before any 'IMGID:' line: {line[:60]!r}", file=path, line=lineno
+                    )
+                token, sep, tag = line.rpartition("\t")
+                if not sep or not token:
+                    raise DataFormatError(
+                        f"expected 'token<TAB>tag', got {line[:60]!r}", file=path, line=lineno
+                    )
+                post.tokens.append(token)
+                post.tags.append(tag.strip())
+    if post is not None:
+        if not post.tokens:
+            raise DataFormatError(f"post {post.id!r} has no tokens", file=path, line=post.line)
+        yield post
+
+
+def bio_spans(
+    tags: list[str], types: tuple[str, ...] | None, *, file: Path, first_line: int
+) -> list[tuple[int, int, str]]:
+    """``(start, end, type)`` of each entity of a BIO tag sequence; a bad sequence raises."""
+    spans: list[tuple[int, int, str]] = []
+    current: tuple[int, str] | None = None
+    for i, tag in enumerate([*tags, "O"]):
+        line = first_line + 1 + i
+        if tag == "O" or tag.startswith("B-"):
+            if current is not None:
+                spans.append((current[0], i, current[1]))
+                current = None
+            if tag.startswith("B-"):
+                current = (i, _tag_type(tag, types, file, line))
+        elif tag.startswith("I-"):
+            etype = _tag_type(tag, types, file, line)
+            if current is None or current[1] != etype:
+                prev = tags[i - 1] if i else "start of post"
+                raise DataFormatError(f"bad tag sequence: {tag!r} follows {prev!r}", file=file, line=line)
+        else:
+            raise DataFormatError(
+                f"unknown tag {tag!r} (expected O, B-<type> or I-<type>)", file=file, line=line
+            )
+    return spans
+
+
+def _tag_type(tag: str, types: tuple[str, ...] | None, file: Path, line: int) -> str:
+    etype = tag[2:]
+    if not etype or (types is not None and etype not in types):
+        raise DataFormatError(
+            f"unknown entity type in tag {tag!r}; expected one of {list(types or [])}", file=file, line=line
+        )
+    return etype
+
+
+def read_voc_xml(path: str | Path) -> VocAnnotation:
+    """Parse a Pascal-VOC xml file; boxes must lie inside the image and have positive area."""
+    path = Path(path)
+    try:
+        root = ET.parse(path).getroot()
+    except ET.ParseError as err:
+        raise DataFormatError(f"unreadable xml: {err}", file=path, line=err.position[0]) from None
+    except OSError as err:
+        raise DataFormatError(f"cannot read xml: {err.strerror}", file=path) from None
+
+    def number(node: ET.Element | None, tag: str, what: str) -> float:
+        child = None if node is None else node.find(tag)
+        if child is None or child.text is None:
+            raise DataFormatError(f"{what} has no <{tag}>", file=path)
+        try:
+            return float(child.text.strip())
+        except ValueError:
+            raise DataFormatError(
+                f"{what}: <{tag}> is not a number: {child.text.strip()!r}", file=path
+            ) from None
+
+    size_node = root.find("size")
+    width, height = number(size_node, "width", "<size>"), number(size_node, "height", "<size>")
+    if width <= 0 or height <= 0:
+        raise DataFormatError(f"image size {width:g}x{height:g} is not positive", file=path)
+    objects = []
+    for k, obj in enumerate(root.iter("object"), start=1):
+        name_node = obj.find("name")
+        if name_node is None or not (name_node.text or "").strip():
+            raise DataFormatError(f"<object> #{k} has no <name>", file=path)
+        name = " ".join(name_node.text.split())
+        what = f"<object> #{k} ({name!r})"
+        bb = obj.find("bndbox")
+        box = tuple(number(bb, t, what) for t in ("xmin", "ymin", "xmax", "ymax"))
+        x1, y1, x2, y2 = box
+        if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
+            raise DataFormatError(
+                f"{what}: box {list(box)} is outside the {width:g}x{height:g} image or has no area", file=path
+            )
+        objects.append((name, box))
+    return VocAnnotation((int(width), int(height)), tuple(objects))
+
+
+def find_image(images_dir: str | Path, image_id: str) -> Path | None:
+    for ext in IMAGE_EXTENSIONS:
+        candidate = Path(images_dir) / f"{image_id}{ext}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_twitter_gmner(
+    root: str | Path,
+    split: str,
+    *,
+    images: str | Path | None = None,
+    require_images: bool = False,
+    types: tuple[str, ...] | None = GMNER_TYPES,
+) -> list[Record]:
+    """Load one split of a Twitter-GMNER release into :class:`Record` objects.
+
+    Args:
+        root: the release root, holding ``txt/`` and ``xml/``.
+        split: ``train``, ``dev`` or ``test``.
+        images: the folder of ``<id>.jpg`` images (the release ships them separately).
+        require_images: raise when an image is missing instead of leaving ``images`` empty.
+        types: allowed entity types (None accepts any, e.g. Twitter-FMNERG's fine types).
+    """
+    root = Path(root)
+    txt = root / "txt" / f"{split}.txt"
+    if not txt.is_file():
+        raise DataFormatError(
+            f"no such split file (expected {root}/txt/{{{','.join(SPLITS)}}}.txt)", file=txt
+        )
+    if require_images and images is None:
+        raise ValueError("require_images=True needs the images folder")
+    records, seen = [], {}
+    for post in read_conll(txt):
+        if post.id in seen:
+            raise DataFormatError(
+                f"image id {post.id!r} repeats the post at line {seen[post.id]}", file=txt, line=post.line
+            )
+        seen[post.id] = post.line
+        records.append(_to_record(post, txt, root, images, require_images, types))
+    return records
+
+
+def _to_record(
+    post: _RawPost,
+    txt: Path,
+    root: Path,
+    images: str | Path | None,
+    require_images: bool,
+    types: tuple[str, ...] | None,
+) -> Record:
+    spans = bio_spans(post.tags, types, file=txt, first_line=post.line)
+    xml_path = root / "xml" / f"{post.id}.xml"
+    voc = read_voc_xml(xml_path) if xml_path.is_file() else None
+    boxes_by_name: dict[str, list[Box]] = {}
+    for name, box in voc.objects if voc else ():
+        boxes_by_name.setdefault(name, []).append(box)
+    entities = []
+    for start, end, etype in spans:
+        text = " ".join(post.tokens[start:end])
+        entities.append(Entity(text, etype, start, end, tuple(boxes_by_name.get(text, ()))))
+    unmatched = set(boxes_by_name) - {e.text for e in entities}
+    if unmatched:
+        # Kept visible rather than dropped silently; `mcr data stats` counts them too.
+        logger.warning(
+            "%s: boxes named %s match no entity of post %r (%s:%d)",
+            xml_path,
+            sorted(unmatched),
+            post.id,
+            txt,
+            post.line,
+        )
+    image_paths: tuple[str, ...] = ()
+    if images is not None:
+        found = find_image(images, post.id)
+        if found is not None:
+            image_paths = (str(found),)
+        elif require_images:
+            raise DataFormatError(
+                f"image not found: {Path(images) / (post.id + '.jpg')}",
+                file=txt,
+                line=post.line,
+                record=post.id,
+            )
+    return Record(
+        id=post.id,
+        tokens=tuple(post.tokens),
+        entities=tuple(entities),
+        images=image_paths,
+        image_size=voc.size if voc else None,
+        source=f"{txt}:{post.line}",
+        extra={"unmatched_boxes": sum(len(boxes_by_name[n]) for n in unmatched)},
+    )
+
+
+def check_images(records: list[Record], images: str | Path) -> None:
+    """Raise, naming every missing one (up to 10), unless each record has its image in ``images``."""
+    missing = [r for r in records if not r.images]
+    if missing:
+        shown = ", ".join(f"{r.id} ({r.source})" for r in missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise DataFormatError(
+            f"{len(missing)} of {len(records)} images are missing from {images}: {shown}{more}"
+        )
+
+
+def gmner_stats(records: list[Record]) -> dict:
+    """Counts in the form of the release's published split sizes."""
+    types = Counter(e.type for r in records for e in r.entities)
+    return {
+        "tweets": len(records),
+        "entities": sum(len(r.entities) for r in records),
+        "groundable": sum(e.groundable for r in records for e in r.entities),
+        "boxes": sum(len(e.boxes) for r in records for e in r.entities),
+        "types": dict(sorted(types.items())),
+        "unmatched_boxes": sum(r.extra.get("unmatched_boxes", 0) for r in records),
+    }

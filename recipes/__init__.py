@@ -1,0 +1,1 @@
+"""MCR's YAML recipes (data only): ``<name>.yaml`` and ``accelerate/<launcher>.yaml``."""

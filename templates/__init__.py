@@ -1,0 +1,1 @@
+"""MCR's Jinja templates (data only): ``prompts/`` holds the task instructions."""
