@@ -17,12 +17,12 @@ from pathlib import Path
 import datasets
 import transformers
 from accelerate import PartialState
-from mcr.rewards import get_reward_funcs
 from transformers.trainer_utils import get_last_checkpoint
 from trl import GRPOConfig, GRPOTrainer
 
 from mcr.config import Recipe, RecipeError, load_recipe
 from mcr.data.grpo_dataset import build_grpo_dataset
+from mcr.rewards import get_reward_funcs
 from mcr.training import (
     configure_wandb,
     ensure_data,

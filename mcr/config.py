@@ -16,8 +16,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import ConfigKeyError, MissingMandatoryValue, OmegaConfBaseException
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 DEFAULT_RECIPE = "tiny"
 
@@ -167,24 +167,49 @@ def _key_error(dotted: str, valid: list[str], where: str) -> RecipeError:
     )
 
 
-def _check_keys(cfg: DictConfig, schema: Any, prefix: str, where: str) -> None:
+def _check_keys(cfg: dict[str, Any], schema: Any, prefix: str, where: str) -> None:
+    valid = _valid_keys(schema)
     for key, value in cfg.items():
         dotted = f"{prefix}{key}"
-        valid = _valid_keys(schema)
         if key not in valid:
             raise _key_error(dotted, valid, where)
         sub = getattr(schema, key)
-        if dataclasses.is_dataclass(sub) and isinstance(value, DictConfig):
+        if dataclasses.is_dataclass(sub) and isinstance(value, dict):
             _check_keys(value, sub, dotted + ".", where)
 
 
-def _check_grpo_keys(grpo: dict[str, Any], where: str) -> None:
+_YAML_WORDS = {"yes": True, "no": False, "on": True, "off": False, "true": True, "false": False}
+
+
+def _check_grpo(grpo: dict[str, Any], where: str) -> dict[str, Any]:
+    """Check ``grpo`` keys against ``trl.GRPOConfig`` and give YAML's yes/no/on/off their field's type."""
     from trl import GRPOConfig
 
-    valid = [f.name for f in dataclasses.fields(GRPOConfig) if f.init]
-    for key in grpo:
-        if key not in valid:
-            raise _key_error(f"grpo.{key}", valid, where)
+    fields = {f.name: f for f in dataclasses.fields(GRPOConfig) if f.init}
+    checked = {}
+    for key, value in grpo.items():
+        if key not in fields:
+            raise _key_error(f"grpo.{key}", list(fields), where)
+        f = fields[key]
+        is_bool = isinstance(f.default, bool) or str(f.type).replace(" ", "") in ("bool", "bool|None")
+        if is_bool and isinstance(value, str) and value.lower() in _YAML_WORDS:
+            value = _YAML_WORDS[value.lower()]
+        elif not is_bool and isinstance(value, bool):
+            raise RecipeError(
+                f"grpo.{key} got the boolean {value} in {where}; YAML reads yes/no/on/off as "
+                f"booleans, so quote the word (for example grpo.{key}='no')"
+            )
+        checked[key] = value
+    return checked
+
+
+def _set_keys(cfg: Any, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in OmegaConf.to_container(cfg, resolve=False).items():
+        keys.add(prefix + str(key))
+        if isinstance(value, dict):
+            keys |= _set_keys(OmegaConf.create(value), f"{prefix}{key}.")
+    return keys
 
 
 def split_recipe_args(argv: list[str]) -> tuple[str, list[str]]:
@@ -198,6 +223,9 @@ def split_recipe_args(argv: list[str]) -> tuple[str, list[str]]:
             )
         if key == "recipe":
             name = value
+        elif value.lower() in _YAML_WORDS and value.lower() not in ("true", "false"):
+            # keep yes/no/on/off as written (save_strategy=no); boolean fields convert them later
+            overrides.append(f"{key.removeprefix('+')}='{value}'")
         else:
             overrides.append(arg.removeprefix("+"))
     return name, overrides
@@ -213,8 +241,8 @@ def load_recipe(argv: list[str] | None = None) -> Recipe:
     except OmegaConfBaseException as err:
         raise RecipeError(f"{path}: {err}") from None
     schema = Recipe()
-    _check_keys(from_file, schema, "", str(path))
-    _check_keys(from_cli, schema, "", "the command line")
+    _check_keys(OmegaConf.to_container(from_file, resolve=False), schema, "", str(path))
+    _check_keys(OmegaConf.to_container(from_cli, resolve=False), schema, "", "the command line")
     try:
         merged = OmegaConf.merge(OmegaConf.structured(Recipe), from_file, from_cli)
     except ConfigKeyError as err:  # pragma: no cover - the checks above catch unknown keys first
@@ -223,15 +251,16 @@ def load_recipe(argv: list[str] | None = None) -> Recipe:
         raise RecipeError(
             f"{path} with overrides {overrides}: {err.msg if hasattr(err, 'msg') else err}"
         ) from None
-    try:
-        recipe: Recipe = OmegaConf.to_object(merged)
-    except MissingMandatoryValue as err:
-        raise RecipeError(
-            f"{path}: {err.full_key} is required; pass {err.full_key}=... on the command line"
-        ) from None
+    # "???" in a recipe marks a value the user must give (a merge would silently keep the default)
+    missing = sorted(OmegaConf.missing_keys(from_file) - _set_keys(from_cli))
+    if missing:
+        verb = "is" if len(missing) == 1 else "are"
+        example = " ".join(f"{key}=..." for key in missing)
+        raise RecipeError(f"{path}: {', '.join(missing)} {verb} required; pass {example} on the command line")
+    recipe: Recipe = OmegaConf.to_object(merged)
     if "name" not in from_file and "name" not in from_cli:
         recipe.name = path.stem
-    _check_grpo_keys(recipe.grpo, f"{path} or the command line")
+    recipe.grpo = _check_grpo(recipe.grpo, f"{path} or the command line")
     return recipe
 
 

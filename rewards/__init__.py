@@ -3,13 +3,16 @@
 ``REGISTRY`` maps a reward's name (the one a recipe uses) to a function with TRL's reward
 signature ``fn(completions, **kwargs) -> list[float | None]``. The scoring itself lives in
 pure per-completion functions (``format_score``, ``gmner_f1_score``); the wrappers below only
-map TRL's batch arguments onto them. To add a reward: write a function here (or in a module
-of this package) with that signature, register it with ``@register("name")``, and list
-``name: weight`` under ``rewards.funcs`` in a recipe.
+map TRL's batch arguments onto them. To add a reward: write a function with that signature
+in a module of this package, register it with ``@register("name")``, and list ``name: weight``
+under ``rewards.funcs`` in a recipe. Every module of the package is imported below, so a new
+file needs no other edit.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from typing import Any
 
@@ -70,5 +73,12 @@ def _bind(fn: RewardFunc, name: str, knobs: dict[str, Any]) -> RewardFunc:
     bound.__name__ = name
     return bound
 
+
+def _import_reward_modules() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+_import_reward_modules()
 
 __all__ = ["REGISTRY", "completion_text", "get_reward_funcs", "parse_completion", "register"]

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# MCR launcher: sets up the environment when needed, then runs a job through `accelerate launch`.
+#
+#   bash launch.sh                                   # default job: tiny recipe, CPU, end to end
+#   bash launch.sh test                              # set up, lint, run the test suite
+#   bash launch.sh setup                             # set up the environment only
+#   bash launch.sh [train] [options] recipe=NAME [key=value ...]
+#
+# Options (before the recipe arguments):
+#   --config FILE        accelerate config (default: recipes/accelerate/cpu.yaml without a GPU,
+#                        recipes/accelerate/ddp.yaml with one)
+#   --nproc N            processes (GPUs) per node (default: the config's, or every visible GPU)
+#   --nnodes N           number of nodes; with --node-rank R --master-addr HOST --master-port PORT
+#                        (default from Slurm's SLURM_NNODES/SLURM_NODEID or MASTER_ADDR/MASTER_PORT)
+#   --entry FILE         the training script (default: train_grpo.py)
+#
+# Environment: MCR_VENV is where the virtual environment lives (default: .venv in this folder),
+# so CI and shared machines can reuse one across clones; MCR_TORCH_SPEC is what `pip install`
+# takes for torch when it is missing (default: torch==2.14.1 torchvision==0.29.1).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+VENV="${MCR_VENV:-$ROOT/.venv}"
+TORCH_SPEC="${MCR_TORCH_SPEC:-torch==2.14.1 torchvision==0.29.1}"
+PY="$VENV/bin/python"
+
+log() { printf '[launch] %s\n' "$*" >&2; }
+
+find_python() {
+  for candidate in python3.11 python3 python; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  log "Python 3.11 or newer is needed"; return 1
+}
+
+setup() {
+  # The stamp ties the environment to the dependency files and to this checkout (editable install).
+  local stamp_file="$VENV/.mcr-stamp"
+  local stamp
+  stamp="$(cat pyproject.toml | sha256sum | cut -c1-16) $ROOT"
+  if [[ -x "$PY" && -f "$stamp_file" && "$(cat "$stamp_file")" == "$stamp" ]]; then
+    return 0
+  fi
+  if [[ ! -x "$PY" ]]; then
+    log "creating the virtual environment at $VENV"
+    "$(find_python)" -m venv "$VENV"
+    "$PY" -m pip install --quiet --upgrade pip
+  fi
+  if ! "$PY" -c 'import torch, torchvision' >/dev/null 2>&1; then
+    log "installing $TORCH_SPEC (several GB, once)"
+    # shellcheck disable=SC2086
+    "$PY" -m pip install --quiet $TORCH_SPEC
+  fi
+  log "installing mcr and its dependencies"
+  "$PY" -m pip install --quiet -e ".[dev]"
+  echo "$stamp" > "$stamp_file"
+}
+
+gpu_count() {
+  "$PY" -c 'import torch; print(torch.cuda.device_count())' 2>/dev/null || echo 0
+}
+
+run_tests() {
+  export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_DATASETS_OFFLINE=1 WANDB_MODE=offline
+  log "ruff check && ruff format --check"
+  "$VENV/bin/ruff" check .
+  "$VENV/bin/ruff" format --check .
+  log "pytest $*"
+  "$VENV/bin/pytest" "$@"
+}
+
+train() {
+  local config="" nproc="" nnodes="${SLURM_NNODES:-1}" node_rank="${SLURM_NODEID:-${NODE_RANK:-0}}"
+  local master_addr="${MASTER_ADDR:-}" master_port="${MASTER_PORT:-29500}" entry="train_grpo.py"
+  local args=()
+  while [[ $# -gt 0 ]]; do
+    case "$1" in
+      --config) config="$2"; shift 2 ;;
+      --nproc) nproc="$2"; shift 2 ;;
+      --nnodes) nnodes="$2"; shift 2 ;;
+      --node-rank) node_rank="$2"; shift 2 ;;
+      --master-addr) master_addr="$2"; shift 2 ;;
+      --master-port) master_port="$2"; shift 2 ;;
+      --entry) entry="$2"; shift 2 ;;
+      -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+      --*) log "unknown option $1 (see bash launch.sh --help)"; exit 2 ;;
+      *) args+=("$1"); shift ;;
+    esac
+  done
+  local gpus
+  gpus="$(gpu_count)"
+  if [[ -z "$config" ]]; then
+    if [[ "$gpus" -gt 0 ]]; then config="recipes/accelerate/ddp.yaml"; else config="recipes/accelerate/cpu.yaml"; fi
+  fi
+  if [[ -z "$nproc" && "$gpus" -gt 0 ]]; then nproc="$gpus"; fi
+  local cmd=("$VENV/bin/accelerate" launch --config_file "$config")
+  if [[ -n "$nproc" ]]; then cmd+=(--num_processes "$((nproc * nnodes))"); fi
+  if [[ "$nnodes" -gt 1 ]]; then
+    if [[ -z "$master_addr" ]]; then log "--nnodes $nnodes needs --master-addr (or MASTER_ADDR)"; exit 2; fi
+    cmd+=(--num_machines "$nnodes" --machine_rank "$node_rank" --main_process_ip "$master_addr"
+          --main_process_port "$master_port")
+  fi
+  cmd+=("$entry" "${args[@]}")
+  log "running: ${cmd[*]}"
+  "${cmd[@]}"
+}
+
+mode="train"
+case "${1:-}" in
+  setup|test|train) mode="$1"; shift ;;
+esac
+
+setup
+case "$mode" in
+  setup) log "environment ready at $VENV" ;;
+  test) run_tests "$@" ;;
+  train) train "$@" ;;
+esac

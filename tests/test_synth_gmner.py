@@ -1,0 +1,100 @@
+"""The synthetic GMNER generator: release layout, determinism, exact boxes and the MCR traps."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import pytest
+
+from mcr.cli import main as mcr_main
+from mcr.data.synth_gmner import COLORS, SHAPE_OF_TYPE, generate_post, render_image, write_synthetic_gmner
+from mcr.data.twitter_gmner import SPLITS, load_twitter_gmner
+
+
+def _digest(root):
+    h = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(root)).encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def test_release_layout_and_loader(synth_root):
+    for split in SPLITS:
+        assert (synth_root / "txt" / f"{split}.txt").is_file()
+    records = {
+        s: load_twitter_gmner(synth_root, s, images=synth_root / "images", require_images=True)
+        for s in SPLITS
+    }
+    assert [len(records[s]) for s in SPLITS] == [48, 6, 6]
+    for record in (r for rs in records.values() for r in rs):
+        assert 1 <= len(record.entities) <= 4
+        has_xml = (synth_root / "xml" / f"{record.id}.xml").is_file()
+        assert has_xml == any(e.groundable for e in record.entities)
+
+
+def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
+    a = write_synthetic_gmner(tmp_path / "a", n=12, seed=3, progress=False)
+    b = write_synthetic_gmner(tmp_path / "b", n=12, seed=3, progress=False)
+    c = write_synthetic_gmner(tmp_path / "c", n=12, seed=4, progress=False)
+    assert _digest(a) == _digest(b)
+    assert _digest(a) != _digest(c)
+
+
+def test_boxes_are_exact():
+    rng = random.Random(0)
+    for i in range(40):
+        post = generate_post(rng, f"S_{i}")
+        pixels = np.asarray(render_image(post, random.Random(i)))  # PNG-exact, before JPEG
+        for obj in post.objects:
+            x1, y1, x2, y2 = obj.box
+            mask = np.all(pixels == COLORS[obj.color], axis=-1)[y1:y2, x1:x2]
+            # the object touches all four sides of its box, and nothing of it lies outside
+            assert mask[0].any() and mask[-1].any() and mask[:, 0].any() and mask[:, -1].any()
+            ring = np.all(pixels == COLORS[obj.color], axis=-1)
+            ring[y1:y2, x1:x2] = False
+            near = ring[max(0, y1 - 2) : y2 + 2, max(0, x1 - 2) : x2 + 2]
+            assert not near.any()
+
+
+def test_entity_look_is_tied_to_the_text():
+    rng = random.Random(1)
+    for i in range(200):
+        post = generate_post(rng, f"S_{i}")
+        for ent in post.entities:
+            assert ent.color in post.tokens  # the text says which colour to look for
+            assert post.tokens[ent.start : ent.start + len(ent.tokens)] == ent.tokens
+            boxes = post.boxes_of(ent)
+            assert len(boxes) == ent.shown
+            looks = [(o.shape, o.color) for o in post.objects]
+            assert looks.count((SHAPE_OF_TYPE[ent.type], ent.color)) == ent.shown
+
+
+def test_data_contains_the_modality_traps():
+    rng = random.Random(2)
+    unshown = distractors = lookalikes = multi_box = 0
+    for i in range(300):
+        post = generate_post(rng, f"S_{i}")
+        named = {(SHAPE_OF_TYPE[e.type], e.color) for e in post.entities}
+        unshown += sum(e.shown == 0 for e in post.entities)
+        multi_box += sum(e.shown > 1 for e in post.entities)
+        for obj in post.objects:
+            if (obj.shape, obj.color) in named:
+                continue
+            distractors += 1
+            lookalikes += any(obj.shape == s or obj.color == c for s, c in named)
+    assert unshown > 100 and distractors > 100 and lookalikes > 50 and multi_box > 5
+
+
+def test_synth_command(tmp_path, capsys):
+    mcr_main(["data", "synth", "gmner", "--out", str(tmp_path / "d"), "--n", "20", "--seed", "5"])
+    out = capsys.readouterr().out
+    assert '"tweets": 16' in out
+    assert len(list((tmp_path / "d" / "images").glob("*.jpg"))) == 20
+
+
+def test_too_few_posts_is_an_error(tmp_path):
+    with pytest.raises(ValueError, match="at least 3"):
+        write_synthetic_gmner(tmp_path, n=2)

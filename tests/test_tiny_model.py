@@ -1,0 +1,114 @@
+"""The offline tiny Qwen2.5-VL: a real checkpoint that loads, generates and reloads."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+import torch
+from PIL import Image
+from transformers import AutoModelForImageTextToText, AutoProcessor, Qwen2_5_VLForConditionalGeneration
+
+from mcr.cli import main as mcr_main
+from mcr.data.grpo_dataset import model_input_size
+from mcr.tiny_model import SPECIAL_TOKENS, TinySpec, build_tiny_model
+from mcr.training import load_processor
+
+
+def _sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _messages(text="Text: Marla wearing red met Lake Voss"):
+    return [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": text}]}]
+
+
+def test_loads_with_auto_classes_offline(tiny_model_dir):
+    processor = AutoProcessor.from_pretrained(tiny_model_dir)
+    model = AutoModelForImageTextToText.from_pretrained(tiny_model_dir)
+    assert isinstance(model, Qwen2_5_VLForConditionalGeneration)
+    assert type(processor).__name__ == "Qwen2_5_VLProcessor"
+    assert 1_000_000 < model.num_parameters() < 10_000_000
+    tok = processor.tokenizer
+    assert tok.padding_side == "left" and tok.eos_token == "<|im_end|>" and tok.pad_token == "<|endoftext|>"
+    for special in SPECIAL_TOKENS:  # each special token is one id, never split
+        assert len(tok(special, add_special_tokens=False)["input_ids"]) == 1
+    assert model.config.image_token_id == tok.convert_tokens_to_ids("<|image_pad|>")
+    text_cfg = model.config.text_config
+    head_dim = text_cfg.hidden_size // text_cfg.num_attention_heads
+    assert sum(text_cfg.rope_parameters["mrope_section"]) == head_dim // 2
+
+
+def test_chat_template_is_qwen_shaped(tiny_model_dir):
+    processor = AutoProcessor.from_pretrained(tiny_model_dir)
+    text = processor.apply_chat_template(_messages(), add_generation_prompt=True, tokenize=False)
+    assert text == (
+        "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+        "<|im_start|>user\n<|vision_start|><|image_pad|><|vision_end|>Text: Marla wearing red met Lake Voss"
+        "<|im_end|>\n<|im_start|>assistant\n"
+    )
+
+
+def test_tokenizer_round_trips_task_text(tiny_model_dir):
+    tok = AutoProcessor.from_pretrained(tiny_model_dir).tokenizer
+    text = (
+        "RT @nba : Kevin Durant 🔥 http://t.co/AbC1 #Finals <think> shown </think> "
+        '<answer> [{"entity": "Kevin Durant", "type": "PER", "bbox": [12, 40, 99, 120]}] </answer>'
+    )
+    ids = tok(text, add_special_tokens=False)["input_ids"]
+    assert tok.decode(ids) == text
+    assert len(ids) < len(text.encode()) / 2  # trained merges compress the task's text
+
+
+def test_batched_generation_with_images(tiny_model_dir):
+    processor = AutoProcessor.from_pretrained(tiny_model_dir)
+    model = AutoModelForImageTextToText.from_pretrained(tiny_model_dir).eval()
+    prompts = processor.apply_chat_template(
+        [_messages(), _messages("short")], add_generation_prompt=True, tokenize=False
+    )
+    images = [Image.new("RGB", (320, 240), (200, 20, 20)), Image.new("RGB", (192, 256), (20, 20, 200))]
+    inputs = processor(text=prompts, images=images, return_tensors="pt", padding=True)
+    assert (inputs["attention_mask"][:, -1] == 1).all()  # left padding
+    with torch.no_grad():
+        out = model.generate(**inputs, max_new_tokens=8, do_sample=False)
+    assert (
+        out.shape[0] == 2 and inputs["input_ids"].shape[1] < out.shape[1] <= inputs["input_ids"].shape[1] + 8
+    )
+    assert torch.equal(out[:, : inputs["input_ids"].shape[1]], inputs["input_ids"])
+
+
+def test_save_and_reload_keeps_weights(tiny_model_dir, tmp_path):
+    model = AutoModelForImageTextToText.from_pretrained(tiny_model_dir)
+    model.save_pretrained(tmp_path / "again")
+    again = AutoModelForImageTextToText.from_pretrained(tmp_path / "again")
+    for (name, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+
+
+def test_deterministic_for_a_seed(tiny_model_dir, tmp_path):
+    same = build_tiny_model(tmp_path / "same", seed=0)
+    other = build_tiny_model(tmp_path / "other", seed=1)
+    for name in ("model.safetensors", "tokenizer.json", "config.json"):
+        assert _sha(same / name) == _sha(tiny_model_dir / name), name
+    assert _sha(other / "model.safetensors") != _sha(same / "model.safetensors")
+
+
+@pytest.mark.parametrize("size", [(320, 240), (192, 256), (1000, 300), (50, 60), (2000, 1500)])
+def test_processor_resizes_as_gold_boxes_assume(tiny_model_dir, size):
+    processor = load_processor(str(tiny_model_dir), min_pixels=3136, max_pixels=50176)
+    grid = processor.image_processor(images=[Image.new("RGB", size)], return_tensors="pt")["image_grid_thw"][
+        0
+    ]
+    _, rows, cols = grid.tolist()
+    assert (cols * 14, rows * 14) == model_input_size(*size, min_pixels=3136, max_pixels=50176)
+
+
+def test_build_tiny_command(tmp_path, capsys):
+    mcr_main(["build-tiny", "--out", str(tmp_path / "m"), "--seed", "3"])
+    assert '"seed": 3' in capsys.readouterr().out
+    assert AutoModelForImageTextToText.from_pretrained(tmp_path / "m").config.model_type == "qwen2_5_vl"
+
+
+def test_spec_sizes_the_model(tmp_path):
+    path = build_tiny_model(tmp_path / "m", spec=TinySpec(num_hidden_layers=1, tokenizer_corpus_size=200))
+    assert AutoModelForImageTextToText.from_pretrained(path).config.text_config.num_hidden_layers == 1
