@@ -98,9 +98,10 @@ class DataArgs:
 
 @dataclass
 class RewardArgs:
+    # Empty by default: OmegaConf merges dicts key by key, so defaults here would leak into
+    # every recipe's list. A recipe names all its rewards; the command line may add some.
     funcs: dict[str, float] = field(
-        default_factory=lambda: {"format": 1.0, "gmner_f1": 1.0},
-        metadata={"help": "Reward name (from mcr.rewards.REGISTRY) -> weight λ."},
+        default_factory=dict, metadata={"help": "Reward name (from mcr.rewards.REGISTRY) -> weight λ."}
     )
     iou_threshold: float = field(
         default=0.5, metadata={"help": "σ: IoU a predicted box needs to count as correct."}
@@ -258,6 +259,10 @@ def load_recipe(argv: list[str] | None = None) -> Recipe:
         example = " ".join(f"{key}=..." for key in missing)
         raise RecipeError(f"{path}: {', '.join(missing)} {verb} required; pass {example} on the command line")
     recipe: Recipe = OmegaConf.to_object(merged)
+    if not recipe.rewards.funcs:
+        raise RecipeError(
+            f"{path}: rewards.funcs names no reward; list name: weight pairs from mcr.rewards.REGISTRY"
+        )
     if "name" not in from_file and "name" not in from_cli:
         recipe.name = path.stem
     recipe.grpo = _check_grpo(recipe.grpo, f"{path} or the command line")

@@ -1,35 +1,59 @@
 """GMNER scoring shared by rewards and evaluation: gold decoding, IoU, one-to-one matching.
 
-Pure functions of (prediction, gold); no model, no I/O.
+Pure functions of (prediction, gold); no model, no I/O. Two span rules coexist on purpose:
+
+* the evaluation's rule (``gmner_f1_score``, and the scorers in ``eval/``): spans compare
+  after collapsing white space, no case folding, region right when IoU > 0.5;
+* the rewards' rule (``assess``): spans compare case-folded with white space collapsed, so
+  the constraint rewards give partial credit to "KEVIN DURANT" for "Kevin Durant", and a box
+  counts as grounded when IoU >= σ (the recipe's ``rewards.iou_threshold``).
+
+Boxes: a box is 4 finite JSON numbers (see ``parse``). A box with x2 <= x1 or y2 <= y1 (zero
+or negative area) is still a *decision* that the entity is shown, so it counts for the
+``entailment`` and ``textual_shortcut`` verdicts, but its IoU with anything is 0, so it never
+grounds. Negative or huge coordinates are not clipped: IoU is computed as given.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
-from mcr.rewards.parse import PredEntity, parse_completion
+from mcr.rewards.parse import PredEntity, parse_completion, span_key
 
 Box = tuple[float, float, float, float]
 
 
-@dataclass(frozen=True)
-class GoldEntity:
+class GoldEntity(NamedTuple):
     entity: str
     type: str
     boxes: tuple[Box, ...]  # empty: not shown in the image (gold region None)
+    key: str = ""  # span_key(entity)
+
+
+def is_mate_gold(gold: str) -> bool:
+    """The ``gold`` column holds a MATE answer (``{"answer": ...}``) rather than a GMNER list."""
+    return gold[:1] == "{" or gold.lstrip()[:1] == "{"
 
 
 @lru_cache(maxsize=8192)
 def decode_gold(gold: str) -> tuple[GoldEntity, ...]:
     """Decode the ``gold`` column: ``[{"entity", "type", "bbox": [[x1, y1, x2, y2], ...] | []}]``."""
-    items = json.loads(gold)
-    return tuple(
-        GoldEntity(item["entity"], item["type"], tuple(tuple(map(float, b)) for b in item.get("bbox") or ()))
-        for item in items
-    )
+    try:
+        items = json.loads(gold)
+        return tuple(
+            GoldEntity(
+                item["entity"],
+                item["type"],
+                tuple(tuple(map(float, b)) for b in item.get("bbox") or ()),
+                span_key(item["entity"]),
+            )
+            for item in items
+        )
+    except (ValueError, TypeError, KeyError) as err:
+        raise ValueError(f"malformed gold column {gold[:200]!r}: {err!r}") from None
 
 
 def normalize_span(span: str) -> str:
@@ -38,11 +62,7 @@ def normalize_span(span: str) -> str:
 
 
 def iou(a: Box, b: Box) -> float:
-    """IoU with continuous coordinates; a degenerate or non-finite box has IoU 0 with anything."""
-    if not all(math.isfinite(v) for v in (*a, *b)):
-        return 0.0
-    area_a = (a[2] - a[0]) * (a[3] - a[1])
-    area_b = (b[2] - b[0]) * (b[3] - b[1])
+    """IoU with continuous coordinates; 0 for a degenerate box or a non-finite result."""
     if a[2] <= a[0] or a[3] <= a[1] or b[2] <= b[0] or b[3] <= b[1]:
         return 0.0
     iw = min(a[2], b[2]) - max(a[0], b[0])
@@ -50,7 +70,8 @@ def iou(a: Box, b: Box) -> float:
     if iw <= 0 or ih <= 0:
         return 0.0
     inter = iw * ih
-    return inter / (area_a + area_b - inter)
+    value = inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+    return value if math.isfinite(value) and 0.0 <= value <= 1.0 else 0.0
 
 
 def region_correct(pred: Box | None, gold: tuple[Box, ...], threshold: float = 0.5) -> bool:
@@ -102,3 +123,87 @@ def gmner_f1_score(completion: str, gold: str, *, iou_threshold: float = 0.5) ->
         return 0.0
     golds = decode_gold(gold)
     return f1(count_correct(preds, golds, threshold=iou_threshold), len(preds), len(golds))
+
+
+@lru_cache(maxsize=8192)
+def gold_index(gold: str) -> dict[str, tuple[int, ...]]:
+    """Gold entity indices by span key, for one-to-one matching."""
+    index: dict[str, list[int]] = {}
+    for j, g in enumerate(decode_gold(gold)):
+        index.setdefault(g.key, []).append(j)
+    return {key: tuple(js) for key, js in index.items()}
+
+
+def match_spans(preds: tuple[PredEntity, ...], gold: str) -> list[tuple[int, int]]:
+    """One-to-one ``(pred index, gold index)`` pairs by the rewards' span key.
+
+    Each gold entity is matched at most once; among golds with the same span, one of the same
+    type is preferred, so "Apple" ORG and "Apple" OTHER in one post pair up by type.
+    """
+    golds, index = decode_gold(gold), gold_index(gold)
+    used: set[int] = set()
+    pairs = []
+    for i, p in enumerate(preds):
+        pick = None
+        for j in index.get(p.key, ()):
+            if j in used:
+                continue
+            if golds[j].type == p.type:
+                pick = j
+                break
+            if pick is None:
+                pick = j
+        if pick is not None:
+            used.add(pick)
+            pairs.append((i, pick))
+    return pairs
+
+
+class GmnerAssessment(NamedTuple):
+    """Everything the GMNER constraint rewards read, computed once per (completion, gold)."""
+
+    parsed_ok: bool
+    n_pred: int
+    n_gold: int
+    n_matched: int  # span matches (one-to-one)
+    type_ok: int  # matched with the right type
+    decision_ok: int  # matched with the gold's shown-or-not decision
+    best_ious: tuple[float, ...]  # per matched gold-groundable entity: best IoU with its gold boxes
+    gold_groundable: int
+    textual_shortcuts: int  # matched, gold not shown, yet a box predicted
+
+    def grounded(self, iou_threshold: float) -> int:
+        return sum(v >= iou_threshold for v in self.best_ious)
+
+
+_UNPARSED = GmnerAssessment(False, 0, 0, 0, 0, 0, (), 0, 0)
+
+
+@lru_cache(maxsize=8192)
+def assess(completion: str, gold: str) -> GmnerAssessment:
+    preds = parse_completion(completion).entities
+    if preds is None:
+        return _UNPARSED
+    golds = decode_gold(gold)
+    pairs = match_spans(preds, gold)
+    type_ok = decision_ok = shortcuts = 0
+    best_ious = []
+    for i, j in pairs:
+        p, g = preds[i], golds[j]
+        type_ok += p.type == g.type
+        decision_ok += (p.bbox is not None) == bool(g.boxes)
+        if g.boxes:
+            best_ious.append(max(iou(p.bbox, b) for b in g.boxes) if p.bbox is not None else 0.0)
+        elif p.bbox is not None:
+            shortcuts += 1
+    return GmnerAssessment(
+        parsed_ok=True,
+        n_pred=len(preds),
+        n_gold=len(golds),
+        n_matched=len(pairs),
+        type_ok=type_ok,
+        decision_ok=decision_ok,
+        best_ious=tuple(best_ious),
+        gold_groundable=sum(bool(g.boxes) for g in golds),
+        textual_shortcuts=shortcuts,
+    )

@@ -14,8 +14,11 @@ Decisions about what models really emit:
   rejected (the answer is then unparsed).
 * A GMNER answer is a list of objects with a string ``entity``, a ``type`` among PER, LOC,
   ORG, OTHER, and ``bbox`` either ``null`` or a list of 4 finite numbers (not strings, not
-  booleans). One item that breaks these rules makes the whole answer invalid: the contract is
-  all-or-nothing, so a model cannot earn credit for half-formed output.
+  booleans; ``1e400``, which JSON reads as infinity, and integers beyond float range are not
+  finite). Extra keys are ignored. One item that breaks these rules makes the whole answer
+  invalid: the contract is all-or-nothing, so a model cannot earn credit for half-formed output.
+* A MATE answer is a JSON object with exactly the key ``answer``.
+* Deeply nested JSON that exhausts the parser's recursion is unparsed, not an error.
 
 ``parse_completion`` never raises and caches by completion text, so the N reward functions
 that TRL calls one after another parse each completion once.
@@ -25,23 +28,27 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 GMNER_TYPES = frozenset({"PER", "LOC", "ORG", "OTHER"})
+MAX_COORD = 10**300  # ints beyond float range make a box invalid, like NaN and Infinity
 _THINK_OPEN, _THINK_CLOSE, _ANSWER_OPEN, _ANSWER_CLOSE = "<think>", "</think>", "<answer>", "</answer>"
 
 
-@dataclass(frozen=True)
-class PredEntity:
+class PredEntity(NamedTuple):
     entity: str
     type: str
     bbox: tuple[float, float, float, float] | None
+    key: str = ""  # the span as rewards compare it: case-folded, white space collapsed
 
 
-@dataclass(frozen=True)
-class ParsedCompletion:
+def span_key(span: str) -> str:
+    """The rewards' span key: white space collapsed and case-folded."""
+    return " ".join(span.split()).casefold()
+
+
+class ParsedCompletion(NamedTuple):
     think: str | None  # the reasoning, when a <think> block is present
     answer_text: str | None  # raw text of the last complete <answer> block
     answer: Any  # the answer's JSON value; None when absent or not strict JSON
@@ -86,7 +93,12 @@ def loads_strict(text: str) -> tuple[bool, Any]:
 
 
 def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    kind = type(value)
+    if kind is float:
+        return math.isfinite(value)
+    if kind is int:  # (bool is not int here) an int too large for a float would overflow later
+        return -MAX_COORD <= value <= MAX_COORD
+    return False
 
 
 def gmner_entities(answer: Any) -> tuple[PredEntity, ...] | None:
@@ -101,10 +113,10 @@ def gmner_entities(answer: Any) -> tuple[PredEntity, ...] | None:
             return None
         bbox = item["bbox"]
         if bbox is not None:
-            if not (isinstance(bbox, list) and len(bbox) == 4 and all(_number(v) for v in bbox)):
+            if type(bbox) is not list or len(bbox) != 4 or not all(map(_number, bbox)):
                 return None
-            bbox = tuple(float(v) for v in bbox)
-        out.append(PredEntity(item["entity"], item["type"], bbox))
+            bbox = tuple(map(float, bbox))
+        out.append(PredEntity(item["entity"], item["type"], bbox, span_key(item["entity"])))
     return tuple(out)
 
 

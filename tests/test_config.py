@@ -21,7 +21,8 @@ def test_shipped_recipes():
 def test_default_recipe_is_tiny():
     recipe = load_recipe([])
     assert recipe.name == "tiny" and recipe.model.build_tiny and recipe.data.synth.n > 0
-    assert recipe.rewards.funcs == {"format": 1.0, "gmner_f1": 1.0}
+    assert recipe.rewards.funcs["format"] == 1.0 and recipe.rewards.funcs["span"] == 1.0
+    assert recipe.rewards.funcs["textual_shortcut"] < 0 and recipe.rewards.funcs["visual_shortcut"] < 0
 
 
 def test_dotted_overrides_apply_with_types():
@@ -89,9 +90,19 @@ def test_real_recipes_need_the_data_paths(name):
 
 def test_recipe_from_a_path(tmp_path):
     path = tmp_path / "mine.yaml"
-    path.write_text("seed: 7\ngrpo:\n  max_steps: 3\n")
+    path.write_text("seed: 7\nrewards:\n  funcs: {format: 1.0}\ngrpo:\n  max_steps: 3\n")
     recipe = load_recipe([f"recipe={path}"])
     assert recipe.name == "mine" and recipe.seed == 7 and recipe.grpo == {"max_steps": 3}
+    assert recipe.rewards.funcs == {"format": 1.0}  # exactly the recipe's list, no defaults mixed in
+    recipe = load_recipe([f"recipe={path}", "rewards.funcs.span=0.5"])
+    assert recipe.rewards.funcs == {"format": 1.0, "span": 0.5}
+
+
+def test_a_recipe_needs_rewards(tmp_path):
+    path = tmp_path / "bare.yaml"
+    path.write_text("seed: 7\n")
+    with pytest.raises(RecipeError, match=r"rewards\.funcs names no reward"):
+        load_recipe([f"recipe={path}"])
 
 
 def test_entry_point_reports_recipe_errors_cleanly():
@@ -115,6 +126,6 @@ def test_yaml_words_keep_their_meaning_per_field():
 
 def test_unquoted_no_in_a_recipe_file_is_explained(tmp_path):
     path = tmp_path / "r.yaml"
-    path.write_text("grpo:\n  save_strategy: no\n")
+    path.write_text("rewards:\n  funcs: {format: 1.0}\ngrpo:\n  save_strategy: no\n")
     with pytest.raises(RecipeError, match=r"grpo.save_strategy got the boolean False .*quote the word"):
         load_recipe([f"recipe={path}"])

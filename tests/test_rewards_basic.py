@@ -103,11 +103,12 @@ def test_iou_rule():
 
 
 def test_conversational_completions_and_bound_knobs():
-    funcs, weights = get_reward_funcs({"gmner_f1": 2.0, "format": 1.0}, iou_threshold=0.99)
-    assert [f.__name__ for f in funcs] == ["gmner_f1", "format"] and weights == [2.0, 1.0]
+    funcs, weights = get_reward_funcs({"grounding": 2.0, "gmner_f1": 1.0}, iou_threshold=0.99)
+    assert [f.__name__ for f in funcs] == ["grounding", "gmner_f1"] and weights == [2.0, 1.0]
     convo = [{"role": "assistant", "content": PERFECT}]
-    # IoU of the predicted box is about 0.93: below the strict threshold bound from the recipe
-    assert funcs[0]([convo], gold=[GOLD]) == [pytest.approx(0.5)]
+    # IoU of the predicted box is about 0.93: below σ = 0.99 bound from the recipe for grounding,
+    # while gmner_f1 keeps the evaluation's fixed IoU > 0.5
+    assert funcs[0]([convo], gold=[GOLD]) == [0.0]
     assert funcs[1]([convo], gold=[GOLD]) == [1.0]
     with pytest.raises(ValueError, match=r"unknown reward\(s\) \['nope'\]"):
         get_reward_funcs({"nope": 1.0})

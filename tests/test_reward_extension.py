@@ -1,0 +1,25 @@
+"""The README's example of adding a reward: register it, name it in a recipe, test it."""
+
+from __future__ import annotations
+
+from mcr.config import load_recipe
+from mcr.rewards import REGISTRY, get_reward_funcs, register
+from mcr.rewards.parse import completion_text
+
+if "brevity" not in REGISTRY:
+
+    @register("brevity")
+    def brevity(completions, **kwargs):
+        """1.0 for answers of at most 400 characters, falling to 0.0 at 800."""
+        return [min(1.0, max(0.0, (800 - len(completion_text(c))) / 400)) for c in completions]
+
+
+def test_brevity():
+    assert REGISTRY["brevity"](["x" * 100, "x" * 600, "x" * 1000]) == [1.0, 0.5, 0.0]
+
+
+def test_a_recipe_names_the_new_reward():
+    recipe = load_recipe(["recipe=tiny", "rewards.funcs.brevity=0.2"])
+    funcs, weights = get_reward_funcs(recipe.rewards.funcs, iou_threshold=recipe.rewards.iou_threshold)
+    assert funcs[-1].__name__ == "brevity" and weights[-1] == 0.2
+    assert funcs[-1]([[{"role": "assistant", "content": "short"}]], gold=["[]"], text=[""]) == [1.0]
