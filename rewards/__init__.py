@@ -175,14 +175,13 @@ def _bind(fn: RewardFunc, name: str, knobs: dict[str, Any]) -> RewardFunc:
 
 def clear_caches() -> None:
     """Empty every per-completion cache (parsing, gold decoding, assessments)."""
-    from mcr.rewards import consistency, constraints, gmner, mate, parse
+    from mcr.rewards import constraints, gmner, mate, parse
 
     for cached in (
         parse.parse_completion,
         gmner.decode_gold,
         gmner.gold_index,
         gmner.assess,
-        consistency.consistency_score,
         constraints.visual_shortcut_score,
         constraints.padded_key,
         mate.gold_answer,

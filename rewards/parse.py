@@ -20,8 +20,9 @@ Decisions about what models really emit:
 * A MATE answer is a JSON object with exactly the key ``answer``.
 * Deeply nested JSON that exhausts the parser's recursion is unparsed, not an error.
 
-``parse_completion`` never raises and caches by completion text, so the N reward functions
-that TRL calls one after another parse each completion once.
+``parse_completion`` reads the whole contract at once (the answer and the verdicts its
+reasoning states, see ``reasoning``), never raises, and caches by completion text, so the N
+reward functions that TRL calls one after another parse each completion once.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import json
 import math
 from functools import lru_cache
 from typing import Any, NamedTuple
+
+from mcr.rewards.reasoning import MAX_ENTITIES, read_verdicts
 
 GMNER_TYPES = frozenset({"PER", "LOC", "ORG", "OTHER"})
 MAX_COORD = 10**300  # ints beyond float range make a box invalid, like NaN and Infinity
@@ -55,6 +58,9 @@ class ParsedCompletion(NamedTuple):
     json_ok: bool  # the answer block holds strict JSON
     well_formed: bool  # exactly <think>...</think> then <answer>...</answer>, nothing else around
     entities: tuple[PredEntity, ...] | None  # the answer as a GMNER list; None when it is not one
+    # per answered entity, the (type codes, shown decisions) its reasoning states (see
+    # ``reasoning``); None without a <think> block, a GMNER answer, or when too long to read
+    verdicts: tuple[tuple[frozenset[str], frozenset[bool]], ...] | None = None
 
 
 def completion_text(completion: Any) -> str:
@@ -152,11 +158,13 @@ def parse_completion(text: str) -> ParsedCompletion:
         and text.count(_ANSWER_OPEN) == 1
         and text.count(_ANSWER_CLOSE) == 1
     )
-    return ParsedCompletion(
-        think=think,
-        answer_text=answer_text,
-        answer=answer,
-        json_ok=json_ok,
-        well_formed=well_formed,
-        entities=gmner_entities(answer) if json_ok else None,
-    )
+    entities = gmner_entities(answer) if json_ok else None
+    verdicts = None
+    if entities is not None and think is not None and len(entities) <= MAX_ENTITIES:
+        found = read_verdicts(think, list(dict.fromkeys(p.key for p in entities)))
+        empty = (frozenset(), frozenset())
+        verdicts = tuple(
+            (frozenset(found[p.key][0]), frozenset(found[p.key][1])) if p.key in found else empty
+            for p in entities
+        )
+    return ParsedCompletion(think, answer_text, answer, json_ok, well_formed, entities, verdicts)

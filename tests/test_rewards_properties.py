@@ -25,7 +25,19 @@ GMNER_GOLD = json.dumps(
 )
 MATE_GOLD = json.dumps({"answer": "red"})
 TEXT = "Kevin Durant met Oakland"
-NAMES = [n for n in REGISTRY if not n.startswith("test_")]
+NAMES = [
+    "format",
+    "count",
+    "span",
+    "type",
+    "entailment",
+    "grounding",
+    "consistency",
+    "textual_shortcut",
+    "visual_shortcut",
+    "gmner_f1",
+    "mate",
+]
 SECONDS_PER_CALL = 5.0
 
 
