@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # MCR launcher: sets up the environment when needed, then runs a job through `accelerate launch`.
 #
-#   bash launch.sh                                   # default job: tiny recipe, CPU, end to end
+#   bash launch.sh                                   # default job: the tiny recipe's whole pipeline
 #   bash launch.sh test                              # set up, lint, run the test suite
 #   bash launch.sh setup                             # set up the environment only
-#   bash launch.sh [train] [options] recipe=NAME [key=value ...]
+#   bash launch.sh pipeline [options] recipe=NAME [key=value ...]   # SFT -> GRPO -> evaluation
+#   bash launch.sh train [options] recipe=NAME [key=value ...]      # one stage (default train_grpo.py)
+#
+# The pipeline runs train_sft.py, then train_grpo.py from the SFT adapter, then
+# eval/evaluate.py on the untrained, SFT and GRPO checkpoints, printing one comparison table.
 #
 # Options (before the recipe arguments):
 #   --config FILE        accelerate config (default: recipes/accelerate/cpu.yaml without a GPU,
@@ -73,10 +77,12 @@ run_tests() {
   "$VENV/bin/pytest" "$@"
 }
 
-train() {
+parse_launch_options() {
+  # Sets LAUNCH (the accelerate launch prefix) and ARGS (recipe arguments) from the command line.
   local config="" nproc="" nnodes="${SLURM_NNODES:-1}" node_rank="${SLURM_NODEID:-${NODE_RANK:-0}}"
-  local master_addr="${MASTER_ADDR:-}" master_port="${MASTER_PORT:-29500}" entry="train_grpo.py"
-  local args=()
+  local master_addr="${MASTER_ADDR:-}" master_port="${MASTER_PORT:-29500}"
+  ENTRY="train_grpo.py"
+  ARGS=()
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --config) config="$2"; shift 2 ;;
@@ -85,10 +91,10 @@ train() {
       --node-rank) node_rank="$2"; shift 2 ;;
       --master-addr) master_addr="$2"; shift 2 ;;
       --master-port) master_port="$2"; shift 2 ;;
-      --entry) entry="$2"; shift 2 ;;
-      -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+      --entry) ENTRY="$2"; shift 2 ;;
+      -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
       --*) log "unknown option $1 (see bash launch.sh --help)"; exit 2 ;;
-      *) args+=("$1"); shift ;;
+      *) ARGS+=("$1"); shift ;;
     esac
   done
   local gpus
@@ -97,21 +103,40 @@ train() {
     if [[ "$gpus" -gt 0 ]]; then config="recipes/accelerate/ddp.yaml"; else config="recipes/accelerate/cpu.yaml"; fi
   fi
   if [[ -z "$nproc" && "$gpus" -gt 0 ]]; then nproc="$gpus"; fi
-  local cmd=("$VENV/bin/accelerate" launch --config_file "$config")
-  if [[ -n "$nproc" ]]; then cmd+=(--num_processes "$((nproc * nnodes))"); fi
+  LAUNCH=("$VENV/bin/accelerate" launch --config_file "$config")
+  if [[ -n "$nproc" ]]; then LAUNCH+=(--num_processes "$((nproc * nnodes))"); fi
   if [[ "$nnodes" -gt 1 ]]; then
     if [[ -z "$master_addr" ]]; then log "--nnodes $nnodes needs --master-addr (or MASTER_ADDR)"; exit 2; fi
-    cmd+=(--num_machines "$nnodes" --machine_rank "$node_rank" --main_process_ip "$master_addr"
-          --main_process_port "$master_port")
+    LAUNCH+=(--num_machines "$nnodes" --machine_rank "$node_rank" --main_process_ip "$master_addr"
+             --main_process_port "$master_port")
   fi
-  cmd+=("$entry" "${args[@]}")
-  log "running: ${cmd[*]}"
-  "${cmd[@]}"
 }
 
-mode="train"
+run() {
+  log "running: $*"
+  "$@"
+}
+
+train() {
+  parse_launch_options "$@"
+  run "${LAUNCH[@]}" "$ENTRY" "${ARGS[@]}"
+}
+
+pipeline() {
+  parse_launch_options "$@"
+  if [[ ${#ARGS[@]} -eq 0 ]]; then ARGS=(recipe=tiny); fi
+  local sft_dir grpo_dir started=$SECONDS
+  sft_dir="$("$VENV/bin/mcr" recipe "${ARGS[@]}" --get sft_output_dir)"
+  grpo_dir="$("$VENV/bin/mcr" recipe "${ARGS[@]}" --get grpo_output_dir)"
+  run "${LAUNCH[@]}" train_sft.py "${ARGS[@]}"
+  run "${LAUNCH[@]}" train_grpo.py "${ARGS[@]}" "model.init_adapter=$sft_dir"
+  run "${LAUNCH[@]}" eval/evaluate.py "${ARGS[@]}" "checkpoints=[base,$sft_dir,$grpo_dir]"
+  log "pipeline done in $((SECONDS - started))s"
+}
+
+mode="pipeline"
 case "${1:-}" in
-  setup|test|train) mode="$1"; shift ;;
+  setup|test|train|pipeline) mode="$1"; shift ;;
 esac
 
 setup
@@ -119,4 +144,5 @@ case "$mode" in
   setup) log "environment ready at $VENV" ;;
   test) run_tests "$@" ;;
   train) train "$@" ;;
+  pipeline) pipeline "$@" ;;
 esac

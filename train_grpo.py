@@ -20,17 +20,21 @@ from accelerate import PartialState
 from transformers.trainer_utils import get_last_checkpoint
 from trl import GRPOConfig, GRPOTrainer
 
+from mcr.checkpoints import adapter_chain, write_lineage
 from mcr.config import Recipe, RecipeError, load_recipe
-from mcr.data.grpo_dataset import build_grpo_dataset
+from mcr.data.grpo_dataset import rows_dataset
 from mcr.rewards import get_reward_funcs
+from mcr.tasks import get_task
 from mcr.training import (
     configure_wandb,
     ensure_data,
     ensure_model,
+    load_policy,
     load_processor,
     load_split,
-    lora_config,
     model_init_kwargs,
+    prepare_mrsi,
+    print_summary,
     write_metrics,
 )
 
@@ -58,7 +62,7 @@ def main(recipe: Recipe) -> dict:
     reward_funcs, reward_weights = get_reward_funcs(
         recipe.rewards.funcs, iou_threshold=recipe.rewards.iou_threshold
     )
-    grpo_kwargs = {"output_dir": f"outputs/{recipe.name}", **recipe.grpo}
+    grpo_kwargs = {**recipe.grpo, "output_dir": recipe.grpo_output_dir}
     training_args = GRPOConfig(
         **grpo_kwargs,
         seed=recipe.seed,
@@ -71,41 +75,42 @@ def main(recipe: Recipe) -> dict:
     ###################################
     # Model and data (built if needed)
     ###################################
+    # With MRSI styles in the recipe, GRPO trains on D2, the part of the split SFT did not see.
+    task = get_task(recipe)
     with state.main_process_first():
         model_path = ensure_model(recipe)
         ensure_data(recipe)
-        records = load_split(recipe, recipe.data.train_split)
-        eval_records = load_split(recipe, recipe.data.eval_split) if recipe.data.eval_split else None
+        examples = load_split(recipe, recipe.data.train_split)
+        eval_examples = load_split(recipe, recipe.data.eval_split) if recipe.data.eval_split else None
+        injected = prepare_mrsi(recipe, examples) if recipe.mrsi.styles else None
+    if injected is not None:
+        train_dataset, source = injected["grpo"], f"MRSI D2 of {recipe.data.root}"
+    else:
+        train_dataset, source = rows_dataset(task.rows(recipe, examples)), recipe.data.root
     if recipe.data.max_train_samples is not None:
-        records = records[: recipe.data.max_train_samples]
+        train_dataset = train_dataset.select(range(min(len(train_dataset), recipe.data.max_train_samples)))
+    eval_dataset = rows_dataset(task.rows(recipe, eval_examples)) if eval_examples else None
+    logger.info("%d training prompts from %s (%s split)", len(train_dataset), source, recipe.data.train_split)
     processor = load_processor(
         model_path, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
-    )
-    dataset_kwargs = {
-        "task": recipe.task,
-        "min_pixels": recipe.model.min_pixels,
-        "max_pixels": recipe.model.max_pixels,
-    }
-    train_dataset = build_grpo_dataset(records, **dataset_kwargs)
-    eval_dataset = build_grpo_dataset(eval_records, **dataset_kwargs) if eval_records else None
-    logger.info(
-        "%d training prompts from %s (%s split)",
-        len(train_dataset),
-        recipe.data.root,
-        recipe.data.train_split,
     )
 
     #########
     # Trainer
     #########
+    model, peft_config = load_policy(recipe, model_path)
+    if state.is_main_process and recipe.model.init_adapter and recipe.model.merge_init_adapter:
+        # the adapter trained here sits on weights with the SFT adapter merged in: record the chain
+        merged = [*adapter_chain(recipe.model.init_adapter)[1]]
+        write_lineage(training_args.output_dir, model_path, merged)
     trainer = GRPOTrainer(
-        model=model_path,
+        model=model,
         reward_funcs=reward_funcs,
         args=training_args,
         train_dataset=train_dataset,
         eval_dataset=eval_dataset,
         processing_class=processor,
-        peft_config=lora_config(recipe),
+        peft_config=peft_config,
     )
 
     ###############
@@ -136,24 +141,11 @@ def main(recipe: Recipe) -> dict:
             train_result.metrics,
             trainer.state.log_history,
         )
-        print_summary(recipe, training_args, metrics, time.perf_counter() - started)
+        print_summary(
+            f"MCR GRPO run '{recipe.name}'", training_args.output_dir, metrics, time.perf_counter() - started
+        )
     state.wait_for_everyone()
     return metrics
-
-
-def print_summary(recipe: Recipe, args: GRPOConfig, metrics: dict, seconds: float) -> None:
-    rewards_first, rewards_last = metrics["first_rewards"], metrics["final_rewards"]
-    train_seconds = metrics["train"].get("train_runtime", 0)
-    lines = [
-        "",
-        f"== MCR GRPO run '{recipe.name}' done in {seconds:.0f}s ({train_seconds:.0f}s training) ==",
-        f"output:   {args.output_dir} (LoRA adapter, metrics.json, checkpoints)",
-        f"steps:    {metrics['log_history'][-1].get('step', '?')}",
-        "rewards (mean of first / last logged steps):",
-    ]
-    for key in rewards_last:
-        lines.append(f"  {key:<32} {rewards_first.get(key, float('nan')):7.3f} -> {rewards_last[key]:7.3f}")
-    print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,15 @@ def _synth_gmner(args: argparse.Namespace) -> None:
     print(json.dumps({"root": str(out), "images": str(out / "images"), "splits": stats}, indent=2))
 
 
+def _synth_mate(args: argparse.Namespace) -> None:
+    from mcr.data.mate import load_mate
+    from mcr.data.synth_mate import write_synthetic_mate
+
+    out = write_synthetic_mate(args.out, args.n, args.seed, progress=False)
+    counts = {split: len(load_mate(out / f"{split}.jsonl")) for split in ("train", "dev", "test")}
+    print(json.dumps({"root": str(out), "splits": counts}, indent=2))
+
+
 def _stats_twitter_gmner(args: argparse.Namespace) -> None:
     from mcr.data.twitter_gmner import gmner_stats, load_twitter_gmner
 
@@ -38,6 +47,77 @@ def _stats_twitter_gmner(args: argparse.Namespace) -> None:
         args.root, args.split, types=None if args.any_type else ("PER", "LOC", "ORG", "OTHER")
     )
     print(json.dumps(gmner_stats(records), indent=2))
+
+
+def _recipe(args: argparse.Namespace) -> None:
+    from omegaconf import OmegaConf
+
+    from mcr.config import RecipeError, load_recipe
+
+    try:
+        recipe = load_recipe(args.args)
+    except RecipeError as err:
+        sys.exit(f"error: {err}")
+    if args.get is None:
+        print(OmegaConf.to_yaml(OmegaConf.structured(recipe)), end="")
+        return
+    derived = {"sft_output_dir", "grpo_output_dir", "mrsi_dir", "eval_dir", "images_dir"}
+    if args.get in derived:
+        print(getattr(recipe, args.get))
+        return
+    value = OmegaConf.select(OmegaConf.structured(recipe), args.get, default=None)
+    if value is None:
+        sys.exit(f"error: the recipe has no value at {args.get!r}")
+    print(value if not OmegaConf.is_config(value) else OmegaConf.to_yaml(value), end="\n")
+
+
+def _score_gmner(args: argparse.Namespace) -> None:
+    from mcr.data.twitter_gmner import load_twitter_gmner
+    from mcr.eval.gmner import prediction_from_text, score_gmner
+    from mcr.eval.predictions import gmner_entities_from_json, read_jsonl
+
+    records = load_twitter_gmner(args.gold_root, args.split, types=None)
+    known = {r.id for r in records}
+    predictions = {}
+    for line, item in read_jsonl(args.pred):
+        record_id = str(item["id"])
+        if record_id not in known:
+            raise DataFormatError(
+                f"id {record_id!r} is not in the {args.split} split of {args.gold_root}",
+                file=args.pred,
+                line=line,
+            )
+        if "entities" in item:
+            predictions[record_id] = gmner_entities_from_json(item["entities"], file=args.pred, line=line)
+        elif {"prediction", "image_size", "input_size"} <= set(item):
+            predictions[record_id] = prediction_from_text(
+                str(item["prediction"]), tuple(item["image_size"]), tuple(item["input_size"])
+            )
+        else:
+            raise DataFormatError(
+                "expected 'entities', or 'prediction' with 'image_size' and 'input_size'",
+                file=args.pred,
+                line=line,
+            )
+    result = score_gmner(records, predictions)
+    print(json.dumps(result, indent=2))
+
+
+def _score_mate(args: argparse.Namespace) -> None:
+    from mcr.data.mate import load_mate
+    from mcr.eval.mate import score_mate
+    from mcr.eval.predictions import read_jsonl
+
+    instances = load_mate(args.gold, require_images=False)
+    known = {i.id for i in instances}
+    outputs = {}
+    for line, item in read_jsonl(args.pred):
+        if str(item["id"]) not in known:
+            raise DataFormatError(f"id {item['id']!r} is not in {args.gold}", file=args.pred, line=line)
+        if "prediction" not in item:
+            raise DataFormatError("expected a 'prediction' (the raw model output)", file=args.pred, line=line)
+        outputs[str(item["id"])] = str(item["prediction"])
+    print(json.dumps(score_mate(instances, outputs), indent=2))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +135,31 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--max-pixels", type=int, default=224 * 224)
     tiny.set_defaults(func=_build_tiny)
 
+    recipe = commands.add_parser(
+        "recipe", help="print a resolved recipe (recipe=NAME key=value ...) or one value"
+    )
+    recipe.add_argument("args", nargs="*", help="recipe=NAME and dotted overrides")
+    recipe.add_argument(
+        "--get", help="print one key (dotted) or sft_output_dir, grpo_output_dir, mrsi_dir, eval_dir"
+    )
+    recipe.set_defaults(func=_recipe)
+
+    score = commands.add_parser("score", help="score predictions by a benchmark's official rule (JSON out)")
+    score_kinds = score.add_subparsers(dest="benchmark", required=True)
+    sg = score_kinds.add_parser("gmner", help="Twitter-GMNER: GMNER / MNER / EEG P/R/F1 and bias diagnostics")
+    sg.add_argument("--gold-root", required=True, help="release root holding txt/ and xml/")
+    sg.add_argument("--split", default="test", choices=("train", "dev", "test"))
+    sg.add_argument(
+        "--pred", required=True, help="JSONL: {id, entities} or {id, prediction, image_size, input_size}"
+    )
+    sg.set_defaults(func=_score_gmner)
+    sm = score_kinds.add_parser(
+        "mate", help="MATE exact match: accuracy overall, by task, object count, pair"
+    )
+    sm.add_argument("--gold", required=True, help="MATE instances as JSONL (public fields, with id)")
+    sm.add_argument("--pred", required=True, help="JSONL: {id, prediction}")
+    sm.set_defaults(func=_score_mate)
+
     data = commands.add_parser("data", help="synthesize or inspect data sets").add_subparsers(
         dest="data_command", required=True
     )
@@ -65,6 +170,12 @@ def build_parser() -> argparse.ArgumentParser:
     gmner.add_argument("--n", type=int, required=True, help="number of posts (split 80/10/10)")
     gmner.add_argument("--seed", type=int, default=0)
     gmner.set_defaults(func=_synth_gmner)
+
+    mate = synth_kinds.add_parser("mate", help="synthetic MATE (<split>.jsonl in MATE's fields, images/)")
+    mate.add_argument("--out", required=True)
+    mate.add_argument("--n", type=int, required=True, help="number of instances (split 80/10/10)")
+    mate.add_argument("--seed", type=int, default=0)
+    mate.set_defaults(func=_synth_mate)
 
     stats = data.add_parser("stats", help="print a split's counts as JSON, from annotations alone")
     stats_kinds = stats.add_subparsers(dest="format", required=True)

@@ -46,6 +46,17 @@ class ModelArgs:
             "help": "sdpa, eager or flash_attention_2 (when installed); None lets transformers choose."
         },
     )
+    init_adapter: str | None = field(
+        default=None,
+        metadata={"help": "A LoRA adapter to start from (the SFT stage's output_dir), or None."},
+    )
+    merge_init_adapter: bool = field(
+        default=True,
+        metadata={
+            "help": "Merge init_adapter into the weights and train a fresh LoRA on top (True), "
+            "or keep training the same adapter (False)."
+        },
+    )
     min_pixels: int = field(
         default=56 * 56, metadata={"help": "Smallest image area after Qwen2.5-VL resizing."}
     )
@@ -65,6 +76,13 @@ class LoraArgs:
         default=r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)",
         metadata={
             "help": "Regex over module names (PEFT full match); the default adapts the language model only."
+        },
+    )
+    modules_to_save: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "Modules trained in full beside the adapters (PEFT modules_to_save), e.g. [norm] for the "
+            "language model's final norm."
         },
     )
 
@@ -109,6 +127,42 @@ class RewardArgs:
 
 
 @dataclass
+class MrsiArgs:
+    # Empty by default for the same reason as rewards.funcs: a recipe lists all its styles.
+    styles: dict[str, float] = field(
+        default_factory=dict,
+        metadata={"help": "Reasoning style (a template in templates/mrsi/<task>/) -> sampling weight."},
+    )
+    seed: int = field(default=0, metadata={"help": "Seed of the style draw and of the D1/D2 split."})
+    sft_fraction: float = field(
+        default=0.5,
+        metadata={"help": "Share of the training split that goes to D1 (SFT); the rest is D2 (GRPO)."},
+    )
+    output_dir: str | None = field(
+        default=None,
+        metadata={"help": "Where the injected data set is saved; default outputs/<recipe>/mrsi."},
+    )
+
+
+@dataclass
+class EvalArgs:
+    split: str = field(default="test", metadata={"help": "Split to evaluate on."})
+    batch_size: int = field(default=16, metadata={"help": "Prompts per batched, left-padded generate call."})
+    max_new_tokens: int = 256
+    do_sample: bool = field(default=False, metadata={"help": "Greedy by default."})
+    temperature: float = 1.0
+    max_samples: int | None = None
+    output_dir: str | None = field(
+        default=None, metadata={"help": "Where predictions and metrics go; default outputs/<recipe>/eval."}
+    )
+    report_to: list[str] = field(
+        default_factory=list,
+        metadata={"help": "[wandb] logs metrics and a table of samples (offline without login)."},
+    )
+    log_samples: int = field(default=32, metadata={"help": "Samples per checkpoint in the W&B table."})
+
+
+@dataclass
 class Recipe:
     name: str = DEFAULT_RECIPE
     task: str = field(default="gmner", metadata={"help": "Prompt template under templates/prompts/."})
@@ -123,13 +177,34 @@ class Recipe:
     lora: LoraArgs = field(default_factory=LoraArgs)
     data: DataArgs = field(default_factory=DataArgs)
     rewards: RewardArgs = field(default_factory=RewardArgs)
+    mrsi: MrsiArgs = field(default_factory=MrsiArgs)
+    sft: dict[str, Any] = field(
+        default_factory=dict, metadata={"help": "Keyword arguments of trl.SFTConfig."}
+    )
     grpo: dict[str, Any] = field(
         default_factory=dict, metadata={"help": "Keyword arguments of trl.GRPOConfig."}
     )
+    eval: EvalArgs = field(default_factory=EvalArgs)
 
     @property
     def images_dir(self) -> str:
         return self.data.images or str(Path(self.data.root) / "images")
+
+    @property
+    def sft_output_dir(self) -> str:
+        return self.sft.get("output_dir") or f"outputs/{self.name}-sft"
+
+    @property
+    def grpo_output_dir(self) -> str:
+        return self.grpo.get("output_dir") or f"outputs/{self.name}-grpo"
+
+    @property
+    def mrsi_dir(self) -> str:
+        return self.mrsi.output_dir or f"outputs/{self.name}/mrsi"
+
+    @property
+    def eval_dir(self) -> str:
+        return self.eval.output_dir or f"outputs/{self.name}/eval"
 
 
 def recipes_dir() -> Path:
@@ -182,23 +257,21 @@ def _check_keys(cfg: dict[str, Any], schema: Any, prefix: str, where: str) -> No
 _YAML_WORDS = {"yes": True, "no": False, "on": True, "off": False, "true": True, "false": False}
 
 
-def _check_grpo(grpo: dict[str, Any], where: str) -> dict[str, Any]:
-    """Check ``grpo`` keys against ``trl.GRPOConfig`` and give YAML's yes/no/on/off their field's type."""
-    from trl import GRPOConfig
-
-    fields = {f.name: f for f in dataclasses.fields(GRPOConfig) if f.init}
+def _check_trainer_args(section: str, args: dict[str, Any], config_class: type, where: str) -> dict[str, Any]:
+    """Check a section's keys against a TRL config class and give YAML's yes/no/on/off their field's type."""
+    fields = {f.name: f for f in dataclasses.fields(config_class) if f.init}
     checked = {}
-    for key, value in grpo.items():
+    for key, value in args.items():
         if key not in fields:
-            raise _key_error(f"grpo.{key}", list(fields), where)
+            raise _key_error(f"{section}.{key}", list(fields), where)
         f = fields[key]
         is_bool = isinstance(f.default, bool) or str(f.type).replace(" ", "") in ("bool", "bool|None")
         if is_bool and isinstance(value, str) and value.lower() in _YAML_WORDS:
             value = _YAML_WORDS[value.lower()]
         elif not is_bool and isinstance(value, bool):
             raise RecipeError(
-                f"grpo.{key} got the boolean {value} in {where}; YAML reads yes/no/on/off as "
-                f"booleans, so quote the word (for example grpo.{key}='no')"
+                f"{section}.{key} got the boolean {value} in {where}; YAML reads yes/no/on/off as "
+                f"booleans, so quote the word (for example {section}.{key}='no')"
             )
         checked[key] = value
     return checked
@@ -265,7 +338,10 @@ def load_recipe(argv: list[str] | None = None) -> Recipe:
         )
     if "name" not in from_file and "name" not in from_cli:
         recipe.name = path.stem
-    recipe.grpo = _check_grpo(recipe.grpo, f"{path} or the command line")
+    from trl import GRPOConfig, SFTConfig
+
+    recipe.grpo = _check_trainer_args("grpo", recipe.grpo, GRPOConfig, f"{path} or the command line")
+    recipe.sft = _check_trainer_args("sft", recipe.sft, SFTConfig, f"{path} or the command line")
     return recipe
 
 

@@ -79,6 +79,10 @@ class TinySpec:
     min_pixels: int = 56 * 56
     max_pixels: int = 224 * 224
     tokenizer_corpus_size: int = 3000
+    # Gain of the language model's final norm. With random (tied) embeddings of std 0.02 and
+    # gain 1, logits have std ~0.2 and the next-token distribution cannot get peaked by
+    # training adapters alone; pretrained Qwen models carry large final-norm gains too.
+    final_norm_gain: float = 16.0
 
 
 def tokenizer_corpus(n: int, seed: int) -> Iterator[str]:
@@ -214,6 +218,8 @@ def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = 
     config = build_config(tokenizer, spec)
     torch.manual_seed(seed)
     model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    with torch.no_grad():
+        model.model.language_model.norm.weight.fill_(spec.final_norm_gain)
     model.generation_config = GenerationConfig(
         bos_token_id=config.text_config.bos_token_id,
         eos_token_id=[config.text_config.eos_token_id, config.text_config.bos_token_id],

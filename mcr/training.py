@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -10,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from mcr.config import Recipe
-from mcr.data.schema import Record
 
 logger = logging.getLogger(__name__)
 
@@ -55,28 +55,28 @@ def ensure_model(recipe: Recipe) -> str:
 
 def ensure_data(recipe: Recipe) -> None:
     """Synthesize the data set at ``data.root`` when the recipe asks for it and it is missing."""
-    synth = recipe.data.synth
-    if synth.n > 0 and not (Path(recipe.data.root) / "txt").is_dir():
+    synth, root = recipe.data.synth, Path(recipe.data.root)
+    if synth.n <= 0:
+        return
+    if recipe.data.format == "twitter-gmner" and not (root / "txt").is_dir():
         from mcr.data.synth_gmner import write_synthetic_gmner
 
-        logger.info("synthesizing %d GMNER posts at %s", synth.n, recipe.data.root)
+        logger.info("synthesizing %d GMNER posts at %s", synth.n, root)
         write_synthetic_gmner(
-            recipe.data.root,
-            synth.n,
-            synth.seed,
-            images_dirname=os.path.relpath(recipe.images_dir, recipe.data.root),
+            root, synth.n, synth.seed, images_dirname=os.path.relpath(recipe.images_dir, root)
         )
+    elif recipe.data.format == "mate" and not (root / "train.jsonl").is_file():
+        from mcr.data.synth_mate import write_synthetic_mate
+
+        logger.info("synthesizing %d MATE instances at %s", synth.n, root)
+        write_synthetic_mate(root, synth.n, synth.seed)
 
 
-def load_split(recipe: Recipe, split: str) -> list[Record]:
-    """Load a split with its images, failing before any training when one is missing."""
-    from mcr.data.twitter_gmner import check_images, load_twitter_gmner
+def load_split(recipe: Recipe, split: str) -> list:
+    """Load a split of the recipe's task with its images, failing before any training when one is missing."""
+    from mcr.tasks import get_task
 
-    if recipe.data.format != "twitter-gmner":
-        raise ValueError(f"data.format {recipe.data.format!r} is not supported; expected 'twitter-gmner'")
-    records = load_twitter_gmner(recipe.data.root, split, images=recipe.images_dir)
-    check_images(records, recipe.images_dir)
-    return records
+    return get_task(recipe).load(recipe, split)
 
 
 def lora_config(recipe: Recipe):
@@ -89,6 +89,7 @@ def lora_config(recipe: Recipe):
         lora_alpha=recipe.lora.alpha,
         lora_dropout=recipe.lora.dropout,
         target_modules=recipe.lora.target_modules,
+        modules_to_save=recipe.lora.modules_to_save,
         task_type="CAUSAL_LM",
     )
 
@@ -135,3 +136,87 @@ def load_processor(path: str, *, min_pixels: int, max_pixels: int):
         if hasattr(processor.image_processor, attr):
             setattr(processor.image_processor, attr, min_pixels if attr == "min_pixels" else max_pixels)
     return processor
+
+
+def prepare_mrsi(recipe: Recipe, records: list):
+    """The MRSI data set (D1 as SFT pairs, D2 as GRPO rows), injected once and reused.
+
+    It is rebuilt when anything it depends on changes (styles, seed, split, data, resizing),
+    recorded in ``mrsi_config.json`` beside it.
+    """
+    import datasets
+
+    from mcr.mrsi import inject, styles_dir
+    from mcr.tasks import get_task
+
+    out = Path(recipe.mrsi_dir)
+    spec = {
+        "task": recipe.task,
+        "styles": dict(recipe.mrsi.styles),
+        "templates": {  # editing a template re-injects
+            style: hashlib.sha256((styles_dir(recipe.task) / f"{style}.jinja").read_bytes()).hexdigest()[:16]
+            for style in recipe.mrsi.styles
+            if (styles_dir(recipe.task) / f"{style}.jinja").is_file()
+        },
+        "seed": recipe.mrsi.seed,
+        "sft_fraction": recipe.mrsi.sft_fraction,
+        "data_root": str(Path(recipe.data.root).resolve()),
+        "split": recipe.data.train_split,
+        "records": len(records),
+        "min_pixels": recipe.model.min_pixels,
+        "max_pixels": recipe.model.max_pixels,
+    }
+    stamp = out / "mrsi_config.json"
+    if stamp.is_file() and json.loads(stamp.read_text()) == spec:
+        return datasets.load_from_disk(str(out / "data"))
+    if not recipe.mrsi.styles:
+        raise ValueError(f"recipe {recipe.name!r} names no reasoning style: set mrsi.styles (name: weight)")
+    logger.info("injecting %d records into %s with styles %s", len(records), out, spec["styles"])
+    injected = inject(records, get_task(recipe), recipe)
+    injected.save_to_disk(str(out / "data"))
+    stamp.write_text(json.dumps(spec, indent=2))
+    return datasets.load_from_disk(str(out / "data"))
+
+
+def load_policy(recipe: Recipe, model_path: str):
+    """The model GRPO starts from and the LoRA config to train, honouring ``model.init_adapter``.
+
+    Without an init adapter: the path (TRL loads it) and a fresh LoRA. With one: its whole
+    adapter chain merged into the base weights with a fresh LoRA on top (``merge_init_adapter``),
+    or the adapter itself kept trainable on its merged predecessors.
+    """
+    if not recipe.model.init_adapter:
+        return model_path, lora_config(recipe)
+    from peft import PeftModel
+
+    from mcr.checkpoints import adapter_chain, load_checkpoint
+
+    if recipe.model.merge_init_adapter:
+        return load_checkpoint(
+            recipe.model.init_adapter, model_path, **model_init_kwargs(recipe)
+        ), lora_config(recipe)
+    recorded_base, chain = adapter_chain(recipe.model.init_adapter)
+    base = load_checkpoint(None, recorded_base or model_path, **model_init_kwargs(recipe))
+    for adapter in chain[:-1]:
+        base = PeftModel.from_pretrained(base, adapter).merge_and_unload()
+    return PeftModel.from_pretrained(base, chain[-1], is_trainable=True), None
+
+
+def print_summary(title: str, output_dir: str, metrics: dict[str, Any], seconds: float) -> None:
+    """The closing lines of a training run: where things are and how the logged rewards or loss moved."""
+    train_seconds = metrics["train"].get("train_runtime", 0)
+    history = metrics["log_history"]
+    lines = [
+        "",
+        f"== {title} done in {seconds:.0f}s ({train_seconds:.0f}s training) ==",
+        f"output:   {output_dir} (LoRA adapter, metrics.json, checkpoints)",
+        f"steps:    {history[-1].get('step', '?') if history else 0}",
+    ]
+    losses = [h["loss"] for h in history if "loss" in h]
+    if losses:
+        lines.append(f"loss:     {losses[0]:.3f} -> {losses[-1]:.3f}")
+    first, last = metrics["first_rewards"], metrics["final_rewards"]
+    if last:
+        lines.append("rewards (mean of first / last logged steps):")
+        lines += [f"  {key:<32} {first.get(key, float('nan')):7.3f} -> {last[key]:7.3f}" for key in last]
+    print("\n".join(lines), flush=True)

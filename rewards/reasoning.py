@@ -39,7 +39,7 @@ def _folded(text: str) -> str:
     return "".join(c.casefold() if len(c.casefold()) == 1 else c for c in text)
 
 
-def _mentions(folded: str, keys: list[str]) -> list[tuple[int, int, str]]:
+def find_mentions(folded: str, keys: list[str]) -> list[tuple[int, int, str]]:
     """Non-overlapping whole-word occurrences of the keys, longest first where they start together."""
     found = []
     size = len(folded)
@@ -69,7 +69,7 @@ def read_verdicts(think: str, keys: list[str]) -> dict[str, tuple[set[str], set[
     if "  " in text or "\t" in text or "\f" in text or "\v" in text:
         text = _BLANKS.sub(" ", text)  # white space collapsed within lines, as in the keys
     for line in text.split("\n"):
-        mentions = _mentions(_folded(line), ordered)
+        mentions = find_mentions(_folded(line), ordered)
         for k, (_, end, key) in enumerate(mentions):
             scope_end = mentions[k + 1][0] if k + 1 < len(mentions) else len(line)
             types, shown = found[key]

@@ -48,7 +48,7 @@ def test_unknown_key_lists_valid_keys_nearby():
         load_recipe(["recipe=tiny", "lora.alpah=8"])
     message = str(info.value)
     assert "unknown key 'lora.alpah' in the command line" in message and "did you mean 'alpha'" in message
-    assert "valid keys under 'lora': alpha, dropout, enabled, r, target_modules" in message
+    assert "valid keys under 'lora': alpha, dropout, enabled, modules_to_save, r, target_modules" in message
 
 
 def test_unknown_grpo_key_is_checked_against_trl():

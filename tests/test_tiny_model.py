@@ -52,8 +52,8 @@ def test_chat_template_is_qwen_shaped(tiny_model_dir):
 def test_tokenizer_round_trips_task_text(tiny_model_dir):
     tok = AutoProcessor.from_pretrained(tiny_model_dir).tokenizer
     text = (
-        "RT @nba : Kevin Durant 🔥 http://t.co/AbC1 #Finals <think> shown </think> "
-        '<answer> [{"entity": "Kevin Durant", "type": "PER", "bbox": [12, 40, 99, 120]}] </answer>'
+        "RT @kelby4 : Marla Voss 🔥 http://t.co/AbC1 #Skyline2 <think> shown </think> "
+        '<answer> [{"entity": "Marla Voss", "type": "PER", "bbox": [12, 40, 99, 120]}] </answer>'
     )
     ids = tok(text, add_special_tokens=False)["input_ids"]
     assert tok.decode(ids) == text

@@ -55,7 +55,8 @@ def gold_answer(record: Record, image_size: tuple[int, int], input_size: tuple[i
     )
 
 
-def _image_size(record: Record) -> tuple[int, int]:
+def image_size(record: Record) -> tuple[int, int]:
+    """(width, height) of the record's image file."""
     if not record.images:
         raise DataFormatError("record has no image; pass the images folder", record=record.id)
     try:
@@ -73,22 +74,32 @@ def _image_size(record: Record) -> tuple[int, int]:
     return size
 
 
+def model_space(record: Record, *, min_pixels: int, max_pixels: int) -> tuple[tuple[int, int], tuple, tuple]:
+    """(image size, the size its boxes refer to, the size the model sees) for one record."""
+    size = image_size(record)
+    box_space = tuple(record.image_size) if record.image_size is not None else size
+    return size, box_space, model_input_size(*size, min_pixels=min_pixels, max_pixels=max_pixels)
+
+
+def user_prompt(task: str, **fields: object) -> list[dict]:
+    """The conversational prompt: the image, then the task's instruction rendered with ``fields``."""
+    return [
+        {
+            "role": "user",
+            "content": [
+                {"type": "image", "text": None},
+                {"type": "text", "text": render_prompt(task, **fields)},
+            ],
+        }
+    ]
+
+
 def grpo_rows(records: Iterable[Record], *, task: str, min_pixels: int, max_pixels: int) -> Iterable[dict]:
     for record in records:
-        size = _image_size(record)
-        box_space = tuple(record.image_size) if record.image_size is not None else size
-        input_size = model_input_size(*size, min_pixels=min_pixels, max_pixels=max_pixels)
+        size, box_space, input_size = model_space(record, min_pixels=min_pixels, max_pixels=max_pixels)
         yield {
             "id": record.id,
-            "prompt": [
-                {
-                    "role": "user",
-                    "content": [
-                        {"type": "image", "text": None},
-                        {"type": "text", "text": render_prompt(task, text=record.text)},
-                    ],
-                }
-            ],
+            "prompt": user_prompt(task, text=record.text),
             "image": record.images[0],
             "gold": gold_answer(record, box_space, input_size),
             "text": record.text,
@@ -97,10 +108,13 @@ def grpo_rows(records: Iterable[Record], *, task: str, min_pixels: int, max_pixe
         }
 
 
+def rows_dataset(rows: list[dict]) -> datasets.Dataset:
+    """Rows whose ``image`` is a path, as a ``datasets.Dataset``; images load only when a batch needs them."""
+    return datasets.Dataset.from_list(rows).cast_column("image", datasets.Image())
+
+
 def build_grpo_dataset(
     records: list[Record], *, task: str, min_pixels: int, max_pixels: int
 ) -> datasets.Dataset:
-    """A ``datasets.Dataset`` of GRPO rows; images stay files until a batch decodes them."""
-    rows = list(grpo_rows(records, task=task, min_pixels=min_pixels, max_pixels=max_pixels))
-    dataset = datasets.Dataset.from_list(rows)
-    return dataset.cast_column("image", datasets.Image())
+    """The GRPO rows of GMNER records as a ``datasets.Dataset``."""
+    return rows_dataset(list(grpo_rows(records, task=task, min_pixels=min_pixels, max_pixels=max_pixels)))

@@ -41,9 +41,94 @@ COLORS = {
 }
 IMAGE_SIZES = ((256, 192), (192, 256), (224, 224), (320, 240))
 
-_ONSETS = ("b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st", "tr", "kl")
-_VOWELS = ("a", "e", "i", "o", "u", "ai", "ou")
-_CODAS = ("", "", "n", "r", "s", "l", "x", "th", "nd")
+# Invented name parts: a closed vocabulary keeps each name a few tokens for the tiny model,
+# while the combinations below still give thousands of distinct entities.
+_PERSONS = (
+    "Marla",
+    "Tobin",
+    "Kesia",
+    "Arvo",
+    "Lune",
+    "Dario",
+    "Fenna",
+    "Ossian",
+    "Prue",
+    "Halvar",
+    "Ines",
+    "Corin",
+    "Yara",
+    "Bram",
+    "Sefa",
+    "Teodor",
+    "Nila",
+    "Rufus",
+    "Elda",
+    "Quill",
+    "Maro",
+    "Vesna",
+    "Jorun",
+    "Alba",
+)
+_SURNAMES = (
+    "Voss",
+    "Kettle",
+    "Marsh",
+    "Ilves",
+    "Brand",
+    "Okafor",
+    "Lindqvist",
+    "Sato",
+    "Perrin",
+    "Haldane",
+    "Quaye",
+    "Moreau",
+)
+_PLACES = (
+    "Kelby",
+    "Tarn",
+    "Ashford",
+    "Mirren",
+    "Velmor",
+    "Skarra",
+    "Ondine",
+    "Brisk",
+    "Calder",
+    "Farrow",
+    "Gantry",
+    "Holm",
+    "Istra",
+    "Juno",
+    "Lorne",
+    "Moss",
+)
+_ORGS = (
+    "Nordbank",
+    "Falcon",
+    "Helix",
+    "Ridge",
+    "Atlas",
+    "Cobalt",
+    "Ember",
+    "Granite",
+    "Harbor",
+    "Ivory",
+    "Juniper",
+    "Kestrel",
+)
+_THINGS = (
+    "Skyline",
+    "Pixel",
+    "Comet",
+    "Drift",
+    "Echo",
+    "Fable",
+    "Glint",
+    "Halo",
+    "Orbit",
+    "Prism",
+    "Quartz",
+    "Rally",
+)
 
 # Phrases that mention an entity ({e}) with its colour ({c}); the colour stays outside the span.
 _PHRASES = {
@@ -53,10 +138,10 @@ _PHRASES = {
     "OTHER": ("a {c} {e}", "{e} in {c} paint", "the {c} cover of {e}"),
 }
 _NAME_SHAPES = {
-    "PER": ("{A}", "{A} {B}"),
-    "LOC": ("{A}", "Lake {A}", "Port {A}", "{A} City"),
-    "ORG": ("{A} FC", "{A} Bank", "{A} United", "{A}"),
-    "OTHER": ("{A} Cup", "{A} Phone", "{A}"),
+    "PER": ("{P}", "{P} {S}"),
+    "LOC": ("{L}", "Lake {L}", "Port {L}", "{L} City"),
+    "ORG": ("{O} FC", "{O} Bank", "{O} United", "{O}"),
+    "OTHER": ("{T} Cup", "{T} Phone", "{T}"),
 }
 _JOINERS = ("met", "and", "with", "beside", "near", "vs", ",")
 _PREFIXES = ("", "", "RT @{u} :", "@{u}", "Breaking :", "Wow !")
@@ -98,15 +183,20 @@ class SynthPost:
 
 
 def _word(rng: random.Random) -> str:
-    syllables = [
-        rng.choice(_ONSETS) + rng.choice(_VOWELS) + rng.choice(_CODAS) for _ in range(rng.randint(1, 2))
-    ]
-    return "".join(syllables).capitalize()
+    """A lower-case handle or hashtag word."""
+    return rng.choice(_PLACES + _THINGS + _ORGS).lower()
 
 
 def _name(rng: random.Random, etype: str) -> list[str]:
     pattern = rng.choice(_NAME_SHAPES[etype])
-    return pattern.format(A=_word(rng), B=_word(rng)).split()
+    parts = {
+        "P": rng.choice(_PERSONS),
+        "S": rng.choice(_SURNAMES),
+        "L": rng.choice(_PLACES),
+        "O": rng.choice(_ORGS),
+        "T": rng.choice(_THINGS),
+    }
+    return pattern.format(**parts).split()
 
 
 def _place(rng: random.Random, size: tuple[int, int], taken: list[tuple[int, int, int, int]]):
@@ -149,7 +239,7 @@ def generate_post(rng: random.Random, post_id: str, *, p_shown: float = 0.6) -> 
             tokens.append(tok)
             tags.append("O")
 
-    user, hashtag = _word(rng).lower() + str(rng.randint(1, 99)), _word(rng) + str(rng.randint(0, 9))
+    user, hashtag = _word(rng) + str(rng.randint(1, 99)), _word(rng).capitalize() + str(rng.randint(0, 9))
     add_plain(rng.choice(_PREFIXES).format(u=user, h=hashtag))
     for i, ent in enumerate(entities):
         if i:

@@ -1,0 +1,100 @@
+"""Twitter-GMNER scoring by the official rules (Yu et al., ACL 2023), plus MCR's bias diagnostics.
+
+Micro precision / recall / F1 over a split, on (post, entity) items, with one-to-one matching
+inside a post:
+
+* GMNER: span and type exact (white space collapsed, no case folding) and the region right:
+  gold None needs a None prediction, otherwise IoU > 0.5 with one of the entity's gold boxes;
+* MNER: span and type only; EEG: span and region, type ignored.
+
+Bias diagnostics (the MCR paper): textual bias on gold-None entities — N-precision, N-recall
+and N-F1 of predicting None, over predictions matched to a gold entity by span and type —
+and visual bias — N-count, predicted entities whose span does not occur in the post, and
+N-rate = N-count / predictions.
+
+Boxes here are in original-image pixels; ``prediction_from_text`` rescales a model's boxes
+from the resized image it saw.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from mcr.data.schema import Record
+from mcr.rewards.gmner import GoldEntity, count_correct, normalize_span
+from mcr.rewards.parse import PredEntity, parse_completion, span_key
+
+
+def prediction_from_text(
+    raw: str, image_size: tuple[int, int], input_size: tuple[int, int]
+) -> tuple[PredEntity, ...] | None:
+    """The entities of a raw model output with boxes rescaled to original pixels; None if unparsable."""
+    entities = parse_completion(raw).entities
+    if entities is None:
+        return None
+    sx, sy = image_size[0] / input_size[0], image_size[1] / input_size[1]
+    return tuple(
+        e._replace(
+            bbox=None if e.bbox is None else (e.bbox[0] * sx, e.bbox[1] * sy, e.bbox[2] * sx, e.bbox[3] * sy)
+        )
+        for e in entities
+    )
+
+
+def _prf(correct: int, n_pred: int, n_gold: int) -> dict[str, float]:
+    p = correct / n_pred if n_pred else 0.0
+    r = correct / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(100 * p, 2), "recall": round(100 * r, 2), "f1": round(100 * f, 2)}
+
+
+def gold_entities(record: Record) -> tuple[GoldEntity, ...]:
+    return tuple(GoldEntity(e.text, e.type, e.boxes, span_key(e.text)) for e in record.entities)
+
+
+def score_gmner(
+    records: Iterable[Record], predictions: Mapping[str, Iterable[PredEntity] | None]
+) -> dict[str, object]:
+    """Official GMNER / MNER / EEG scores and the bias diagnostics.
+
+    ``predictions`` maps a record id to its predicted entities (original pixels); an id that is
+    missing, or maps to None (unparsable output), counts as an empty prediction.
+    """
+    totals = dict.fromkeys(("gmner", "mner", "eeg"), 0)
+    n_pred = n_gold = 0
+    none_pred = none_gold = none_correct = absent = 0
+    missing = 0
+    for record in records:
+        if record.id not in predictions:
+            missing += 1
+        preds = tuple(predictions.get(record.id) or ())
+        golds = gold_entities(record)
+        n_pred += len(preds)
+        n_gold += len(golds)
+        totals["gmner"] += count_correct(preds, golds)
+        totals["mner"] += count_correct(preds, golds, use_region=False)
+        totals["eeg"] += count_correct(preds, golds, use_type=False)
+        # textual bias: predicting None for gold-None entities, matched by span and type
+        none_pred += sum(p.bbox is None for p in preds)
+        none_gold += sum(not g.boxes for g in golds)
+        none_correct += count_correct(
+            tuple(p for p in preds if p.bbox is None),
+            tuple(g for g in golds if not g.boxes),
+            use_region=False,
+        )
+        # visual bias: predicted spans that are not in the post
+        text = f" {normalize_span(record.text)} "
+        absent += sum(
+            not normalize_span(p.entity) or f" {normalize_span(p.entity)} " not in text for p in preds
+        )
+    result: dict[str, object] = {name: _prf(correct, n_pred, n_gold) for name, correct in totals.items()}
+    n_prf = _prf(none_correct, none_pred, none_gold)
+    result["bias"] = {
+        "n_precision": n_prf["precision"],
+        "n_recall": n_prf["recall"],
+        "n_f1": n_prf["f1"],
+        "n_count": absent,
+        "n_rate": round(100 * absent / n_pred, 2) if n_pred else 0.0,
+    }
+    result["counts"] = {"predicted": n_pred, "gold": n_gold, "missing_predictions": missing}
+    return result

@@ -1,0 +1,66 @@
+"""Reading prediction files for the scorers: one JSON object per line, checked line by line."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from mcr.data.errors import DataFormatError
+from mcr.rewards.parse import GMNER_TYPES, PredEntity, span_key
+
+
+def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
+    """``(line number, object)`` for each non-blank line; a line that is not a JSON object raises."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError("no such predictions file", file=path)
+    out = []
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as err:
+                raise DataFormatError(f"not JSON: {err}", file=path, line=lineno) from None
+            if not isinstance(value, dict) or "id" not in value:
+                raise DataFormatError("expected a JSON object with an 'id'", file=path, line=lineno)
+            out.append((lineno, value))
+    return out
+
+
+def gmner_entities_from_json(items: object, *, file: Path, line: int) -> tuple[PredEntity, ...]:
+    """Entities given explicitly: ``[{"entity", "type", "bbox": [x1, y1, x2, y2] | null}]``."""
+    if not isinstance(items, list):
+        raise DataFormatError("'entities' must be a list", file=file, line=line)
+    out = []
+    for k, item in enumerate(items):
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("entity"), str)
+            or item.get("type") not in GMNER_TYPES
+        ):
+            raise DataFormatError(
+                f"entity #{k} needs a string 'entity' and a 'type' in {sorted(GMNER_TYPES)}",
+                file=file,
+                line=line,
+            )
+        box = item.get("bbox")
+        if box is not None and not (
+            isinstance(box, list)
+            and len(box) == 4
+            and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in box)
+        ):
+            raise DataFormatError(
+                f"entity #{k}: 'bbox' must be null or 4 finite numbers", file=file, line=line
+            )
+        out.append(
+            PredEntity(
+                item["entity"],
+                item["type"],
+                tuple(map(float, box)) if box else None,
+                span_key(item["entity"]),
+            )
+        )
+    return tuple(out)

@@ -1,0 +1,143 @@
+"""The stages end to end on the tiny model: SFT on injected data, GRPO from its adapter, evaluation."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from mcr.checkpoints import LINEAGE_FILE, adapter_chain, export_merged, load_checkpoint
+from mcr.config import load_recipe
+
+pytestmark = pytest.mark.slow
+
+
+def _overrides(tmp_path, model_dir):
+    return [
+        "recipe=tiny",
+        f"model.name_or_path={model_dir}",
+        "model.build_tiny=false",
+        f"data.root={tmp_path / 'data'}",
+        f"data.images={tmp_path / 'data' / 'images'}",
+        "data.synth.n=30",
+        f"mrsi.output_dir={tmp_path / 'mrsi'}",
+        f"sft.output_dir={tmp_path / 'sft'}",
+        "sft.max_steps=3",
+        "sft.save_steps=2",
+        "sft.per_device_train_batch_size=4",
+        "sft.report_to=none",
+        f"grpo.output_dir={tmp_path / 'grpo'}",
+        "grpo.max_steps=2",
+        "grpo.per_device_train_batch_size=4",
+        "grpo.num_generations=2",
+        "grpo.max_completion_length=24",
+        "grpo.report_to=none",
+        f"eval.output_dir={tmp_path / 'eval'}",
+        "eval.max_new_tokens=24",
+        "eval.batch_size=4",
+        "eval.max_samples=6",
+    ]
+
+
+@pytest.fixture(scope="module")
+def sft_run(tmp_path_factory, tiny_model_dir):
+    import train_sft
+
+    tmp = tmp_path_factory.mktemp("pipeline")
+    recipe = load_recipe(_overrides(tmp, tiny_model_dir))
+    metrics = train_sft.main(recipe)
+    return tmp, recipe, metrics
+
+
+def test_sft_trains_the_adapter_on_d1(sft_run):
+    tmp, recipe, metrics = sft_run
+    adapter = load_file(tmp / "sft" / "adapter_model.safetensors")
+    lora_b = [k for k in adapter if "lora_B" in k]
+    assert lora_b and any(adapter[k].abs().sum() > 0 for k in lora_b)
+    assert any("visual" in k for k in adapter)  # the tiny recipe adapts the vision tower too
+    first = load_file(tmp / "sft" / "checkpoint-2" / "adapter_model.safetensors")
+    assert any(not torch.equal(first[k], adapter[k]) for k in adapter)
+    losses = [h["loss"] for h in metrics["log_history"] if "loss" in h]
+    assert losses and all(loss > 0 for loss in losses)
+    injected = json.loads((tmp / "mrsi" / "mrsi_config.json").read_text())
+    assert injected["styles"] == dict(recipe.mrsi.styles) and injected["records"] == 24
+
+
+def test_sft_loss_is_on_the_completion_only(sft_run, tiny_model_dir):
+    """TRL masks the prompt of prompt/completion data: the labels cover the assistant turn alone."""
+    import datasets
+    from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
+
+    from mcr.training import load_processor
+
+    tmp, _, _ = sft_run
+    row = datasets.load_from_disk(str(tmp / "mrsi" / "data"))["sft"][0]
+    processor = load_processor(str(tiny_model_dir), min_pixels=3136, max_pixels=50176)
+    collator = DataCollatorForVisionLanguageModeling(processor, completion_only_loss=True)
+    batch = collator([{"prompt": row["prompt"], "completion": row["completion"], "images": [row["image"]]}])
+    labelled = batch["labels"][0][batch["labels"][0] != -100]
+    text = processor.tokenizer.decode(labelled)
+    assert text.startswith("<think>") and "</answer>" in text
+    assert "Find the named entities" not in text and "<|image_pad|>" not in text
+
+
+@pytest.mark.parametrize("merge", [True, False])
+def test_grpo_starts_from_the_sft_adapter(sft_run, tiny_model_dir, merge):
+    import train_grpo
+
+    tmp, _, _ = sft_run
+    out = tmp / f"grpo-{merge}"
+    recipe = load_recipe(
+        [
+            *_overrides(tmp, tiny_model_dir),
+            f"grpo.output_dir={out}",
+            f"model.init_adapter={tmp / 'sft'}",
+            f"model.merge_init_adapter={merge}",
+        ]
+    )
+    train_grpo.main(recipe)
+    assert (out / "adapter_model.safetensors").is_file()
+    sft = load_file(tmp / "sft" / "adapter_model.safetensors")
+    grpo = load_file(out / "adapter_model.safetensors")
+    if merge:
+        # a fresh adapter on the merged weights, with the chain recorded for loading
+        assert (out / LINEAGE_FILE).is_file()
+        assert adapter_chain(out)[1] == [str((tmp / "sft").resolve()), str(out)]
+    else:
+        # the SFT adapter itself kept training
+        assert not (out / LINEAGE_FILE).exists()
+        assert set(sft) == set(grpo)
+
+
+def test_checkpoint_loading_and_export(sft_run, tiny_model_dir, tmp_path):
+    tmp, _, _ = sft_run
+    base = load_checkpoint(None, str(tiny_model_dir))
+    tuned = load_checkpoint(str(tmp / "sft"), str(tiny_model_dir))
+    name = "model.language_model.layers.0.self_attn.q_proj.weight"
+    assert not torch.equal(base.state_dict()[name], tuned.state_dict()[name])
+    exported = export_merged(str(tmp / "sft"), str(tiny_model_dir), tmp_path / "full")
+    again = load_checkpoint(str(exported), str(tiny_model_dir))
+    assert torch.equal(again.state_dict()[name], tuned.state_dict()[name])
+
+
+def test_evaluation_compares_checkpoints_and_logs_to_wandb(sft_run, tiny_model_dir):
+    from mcr.eval.evaluate import main as evaluate
+
+    tmp, _, _ = sft_run
+    recipe = load_recipe([*_overrides(tmp, tiny_model_dir), "eval.report_to=[wandb]"])
+    results = evaluate(recipe, ["base", str(tmp / "sft")])
+    assert set(results) == {"untrained", "sft"}
+    for label in results:
+        metrics = json.loads((tmp / "eval" / label / "metrics.json").read_text())
+        assert {"gmner", "mner", "eeg", "bias", "format_rate", "mean_reward", "rewards"} <= set(metrics)
+        lines = (tmp / "eval" / label / "predictions.jsonl").read_text().splitlines()
+        assert len(lines) == 6 and {"id", "prediction", "gold", "reward", "rewards"} <= set(
+            json.loads(lines[0])
+        )
+    runs = list((tmp / "eval" / "wandb").glob("offline-run-*"))
+    assert runs
+    summary = json.loads(next(runs[0].glob("files/wandb-summary.json")).read_text())
+    assert "eval/sft/gmner_f1" in summary and "eval/untrained/format_rate" in summary
+    assert summary["eval/samples"]["_type"] == "table-file"
