@@ -12,12 +12,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from pathlib import Path
 
-import datasets
 import transformers
 from accelerate import PartialState
-from transformers.trainer_utils import get_last_checkpoint
 from trl import GRPOConfig, GRPOTrainer
 
 from mcr.checkpoints import adapter_chain, write_lineage
@@ -34,8 +31,8 @@ from mcr.training import (
     load_split,
     model_init_kwargs,
     prepare_mrsi,
-    print_summary,
-    write_metrics,
+    setup_logging,
+    train_and_save,
 )
 
 logger = logging.getLogger("mcr.train_grpo")
@@ -48,15 +45,7 @@ def main(recipe: Recipe) -> dict:
     ##########
     # Logging
     ##########
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        level=logging.INFO,
-        handlers=[logging.StreamHandler(sys.stdout)],
-    )
-    if not state.is_main_process:
-        logging.getLogger().setLevel(logging.WARNING)
-    transformers.utils.logging.set_verbosity_warning()
-    datasets.utils.logging.set_verbosity_warning()
+    setup_logging(state.is_main_process)
     transformers.set_seed(recipe.seed)
 
     reward_funcs, reward_weights = get_reward_funcs(
@@ -113,39 +102,10 @@ def main(recipe: Recipe) -> dict:
         peft_config=peft_config,
     )
 
-    ###############
-    # Training loop
-    ###############
-    checkpoint = None
-    if recipe.resume == "auto":
-        checkpoint = (
-            get_last_checkpoint(training_args.output_dir) if Path(training_args.output_dir).is_dir() else None
-        )
-        logger.info("resuming from %s", checkpoint or "scratch (no checkpoint yet)")
-    elif recipe.resume:
-        checkpoint = recipe.resume
-    train_result = trainer.train(resume_from_checkpoint=checkpoint)
-
-    ##################################
-    # Save the adapter and the metrics
-    ##################################
-    trainer.save_model(training_args.output_dir)
-    processor.save_pretrained(training_args.output_dir)
-    trainer.save_metrics("train", train_result.metrics)
-    trainer.save_state()
-    metrics = {}
-    if state.is_main_process:
-        metrics = write_metrics(
-            Path(training_args.output_dir) / "metrics.json",
-            recipe,
-            train_result.metrics,
-            trainer.state.log_history,
-        )
-        print_summary(
-            f"MCR GRPO run '{recipe.name}'", training_args.output_dir, metrics, time.perf_counter() - started
-        )
-    state.wait_for_everyone()
-    return metrics
+    ##############################
+    # Train, save, print a summary
+    ##############################
+    return train_and_save(trainer, processor, recipe, f"MCR GRPO run '{recipe.name}'", started)
 
 
 if __name__ == "__main__":

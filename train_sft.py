@@ -14,12 +14,9 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from pathlib import Path
 
-import datasets
 import transformers
 from accelerate import PartialState
-from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
 from mcr.config import Recipe, RecipeError, load_recipe
@@ -32,8 +29,8 @@ from mcr.training import (
     lora_config,
     model_init_kwargs,
     prepare_mrsi,
-    print_summary,
-    write_metrics,
+    setup_logging,
+    train_and_save,
 )
 
 logger = logging.getLogger("mcr.train_sft")
@@ -46,15 +43,7 @@ def main(recipe: Recipe) -> dict:
     ##########
     # Logging
     ##########
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        level=logging.INFO,
-        handlers=[logging.StreamHandler(sys.stdout)],
-    )
-    if not state.is_main_process:
-        logging.getLogger().setLevel(logging.WARNING)
-    transformers.utils.logging.set_verbosity_warning()
-    datasets.utils.logging.set_verbosity_warning()
+    setup_logging(state.is_main_process)
     transformers.set_seed(recipe.seed)
 
     sft_kwargs = {**recipe.sft, "output_dir": recipe.sft_output_dir}
@@ -88,37 +77,10 @@ def main(recipe: Recipe) -> dict:
         peft_config=lora_config(recipe),
     )
 
-    ###############
-    # Training loop
-    ###############
-    checkpoint = None
-    if recipe.resume == "auto" and Path(training_args.output_dir).is_dir():
-        checkpoint = get_last_checkpoint(training_args.output_dir)
-        logger.info("resuming from %s", checkpoint or "scratch (no checkpoint yet)")
-    elif recipe.resume and recipe.resume != "auto":
-        checkpoint = recipe.resume
-    train_result = trainer.train(resume_from_checkpoint=checkpoint)
-
-    ##################################
-    # Save the adapter and the metrics
-    ##################################
-    trainer.save_model(training_args.output_dir)
-    processor.save_pretrained(training_args.output_dir)
-    trainer.save_metrics("train", train_result.metrics)
-    trainer.save_state()
-    metrics = {}
-    if state.is_main_process:
-        metrics = write_metrics(
-            Path(training_args.output_dir) / "metrics.json",
-            recipe,
-            train_result.metrics,
-            trainer.state.log_history,
-        )
-        print_summary(
-            f"MCR SFT run '{recipe.name}'", training_args.output_dir, metrics, time.perf_counter() - started
-        )
-    state.wait_for_everyone()
-    return metrics
+    ##############################
+    # Train, save, print a summary
+    ##############################
+    return train_and_save(trainer, processor, recipe, f"MCR SFT run '{recipe.name}'", started)
 
 
 if __name__ == "__main__":

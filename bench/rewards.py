@@ -18,20 +18,10 @@ import random
 import statistics
 import time
 
-from mcr.rewards import REGISTRY, clear_caches
+from mcr.rewards import CVO_GMNER, REGISTRY, clear_caches
 from mcr.rewards.parse import parse_completion
 
-FULL_SET = [
-    "format",
-    "count",
-    "span",
-    "type",
-    "entailment",
-    "grounding",
-    "consistency",
-    "textual_shortcut",
-    "visual_shortcut",
-]
+FULL_SET = list(CVO_GMNER)
 NAMES = ["Kevin Durant", "Oakland", "Warriors", "Lake Voss", "Marla", "Nordbank United", "Skyline Cup"]
 TYPES = ["PER", "LOC", "ORG", "OTHER"]
 

@@ -34,6 +34,7 @@ from mcr.training import (
     load_processor,
     load_split,
     model_init_kwargs,
+    setup_logging,
 )
 
 logger = logging.getLogger("mcr.evaluate")
@@ -154,13 +155,7 @@ def log_to_wandb(
 
 def main(recipe: Recipe, checkpoints: list[str]) -> dict[str, dict]:
     state = PartialState()
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        level=logging.INFO,
-        handlers=[logging.StreamHandler(sys.stdout)],
-    )
-    if not state.is_main_process:
-        logging.getLogger().setLevel(logging.WARNING)
+    setup_logging(state.is_main_process)
 
     task = get_task(recipe)
     with state.main_process_first():

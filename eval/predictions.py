@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 from mcr.data.errors import DataFormatError
 from mcr.rewards.parse import GMNER_TYPES, PredEntity, span_key
-
-
-def read_jsonl(path: str | Path) -> list[tuple[int, dict]]:
-    """``(line number, object)`` for each non-blank line; a line that is not a JSON object raises."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataFormatError("no such predictions file", file=path)
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError as err:
-                raise DataFormatError(f"not JSON: {err}", file=path, line=lineno) from None
-            if not isinstance(value, dict) or "id" not in value:
-                raise DataFormatError("expected a JSON object with an 'id'", file=path, line=lineno)
-            out.append((lineno, value))
-    return out
 
 
 def gmner_entities_from_json(items: object, *, file: Path, line: int) -> tuple[PredEntity, ...]:

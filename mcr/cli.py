@@ -72,14 +72,15 @@ def _recipe(args: argparse.Namespace) -> None:
 
 
 def _score_gmner(args: argparse.Namespace) -> None:
+    from mcr.data.jsonl import read_jsonl
     from mcr.data.twitter_gmner import load_twitter_gmner
     from mcr.eval.gmner import prediction_from_text, score_gmner
-    from mcr.eval.predictions import gmner_entities_from_json, read_jsonl
+    from mcr.eval.predictions import gmner_entities_from_json
 
     records = load_twitter_gmner(args.gold_root, args.split, types=None)
     known = {r.id for r in records}
     predictions = {}
-    for line, item in read_jsonl(args.pred):
+    for line, item in read_jsonl(args.pred, "predictions"):
         record_id = str(item["id"])
         if record_id not in known:
             raise DataFormatError(
@@ -104,14 +105,14 @@ def _score_gmner(args: argparse.Namespace) -> None:
 
 
 def _score_mate(args: argparse.Namespace) -> None:
+    from mcr.data.jsonl import read_jsonl
     from mcr.data.mate import load_mate
     from mcr.eval.mate import score_mate
-    from mcr.eval.predictions import read_jsonl
 
     instances = load_mate(args.gold, require_images=False)
     known = {i.id for i in instances}
     outputs = {}
-    for line, item in read_jsonl(args.pred):
+    for line, item in read_jsonl(args.pred, "predictions"):
         if str(item["id"]) not in known:
             raise DataFormatError(f"id {item['id']!r} is not in {args.gold}", file=args.pred, line=line)
         if "prediction" not in item:

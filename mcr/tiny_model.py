@@ -86,27 +86,43 @@ class TinySpec:
 
 
 def tokenizer_corpus(n: int, seed: int) -> Iterator[str]:
-    """Text like what the tiny model reads and writes: posts, prompts, reasoning, JSON answers."""
+    """Text like what the tiny model reads and writes: the tasks' prompts, and completions in
+    every reasoning style of ``templates/mrsi`` (so that their phrases become single tokens)."""
     from mcr.data.synth_gmner import generate_post
+    from mcr.data.synth_mate import generate_instance
+    from mcr.mrsi import available_styles, render_completion, render_style
     from mcr.prompts import render_prompt
 
     rng = random.Random(seed)
+    gmner_styles, mate_styles = available_styles("gmner"), available_styles("mate")
     for i in range(n):
         post = generate_post(rng, f"S_{i}")
         text = " ".join(post.tokens)
         yield render_prompt("gmner", text=text)
-        answer = [
-            {
-                "entity": e.text,
-                "type": e.type,
-                "bbox": [round(v * rng.uniform(0.5, 1.2)) for v in post.boxes_of(e)[0]] if e.shown else None,
-            }
-            for e in post.entities
-        ]
-        steps = " ".join(
-            f"{e.text} is {e.type}, {e.color}, {'shown' if e.shown else 'not shown'}." for e in post.entities
-        )
-        yield f"<think> {steps} </think> <answer> {json.dumps(answer)} </answer>"
+        entities = []
+        for e in post.entities:
+            box = [round(v * rng.uniform(0.5, 1.2)) for v in post.boxes_of(e)[0]] if e.shown else None
+            entities.append({"text": e.text, "type": e.type, "shown": box is not None, "box": box})
+        answer = [{"entity": e["text"], "type": e["type"], "bbox": e["box"]} for e in entities]
+        think = render_style("gmner", gmner_styles[i % len(gmner_styles)], text=text, entities=entities)
+        yield render_completion(think, answer)
+        if i % 4 == 0 and mate_styles:
+            from mcr.data.mate import MateInstance
+            from mcr.tasks import TASKS
+
+            made = generate_instance(
+                rng, f"M_{i}", ("img2data", "data2img", "img2img", "data2data")[i // 4 % 4]
+            )
+            if made is not None:
+                raw = made[0]
+                inst = MateInstance(
+                    **{k: v for k, v in raw.items() if k in MateInstance.__dataclass_fields__}
+                )
+                yield render_prompt("mate", scene=inst.scene, question=inst.question)
+                think = render_style(
+                    "mate", mate_styles[i // 4 % len(mate_styles)], **TASKS["mate"].context(inst)
+                )
+                yield render_completion(think, {"answer": inst.answer})
     yield "0123456789 [ ] { } , : null true false"
 
 
@@ -177,7 +193,9 @@ def build_config(tokenizer, spec: TinySpec):
         "num_attention_heads": spec.num_attention_heads,
         "num_key_value_heads": spec.num_key_value_heads,
         "max_position_embeddings": 4096,
-        "rope_parameters": {"rope_type": "default", "rope_theta": 1_000_000.0, "mrope_section": mrope},
+        # Qwen's theta of 1e6 suits long contexts; over a few hundred tokens it barely separates
+        # neighbouring positions, which slows the copying (induction) a tiny model must learn.
+        "rope_parameters": {"rope_type": "default", "rope_theta": 10_000.0, "mrope_section": mrope},
         "bos_token_id": ids["<|endoftext|>"],
         "eos_token_id": ids["<|im_end|>"],
         "pad_token_id": ids["<|endoftext|>"],

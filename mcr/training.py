@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import os
+import sys
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from mcr.config import Recipe
 
 logger = logging.getLogger(__name__)
+_USER_WANDB_DIR = os.environ.get("WANDB_DIR")
 
 
 def wandb_logged_in() -> bool:
@@ -32,7 +34,10 @@ def configure_wandb(report_to: Any, output_dir: str, project: str = "mcr") -> No
     if "wandb" not in targets and "all" not in targets:
         return
     os.environ.setdefault("WANDB_PROJECT", project)
-    os.environ.setdefault("WANDB_DIR", output_dir)
+    # each run's files go to its own folder, unless the user chose one before starting
+    os.environ["WANDB_DIR"] = _USER_WANDB_DIR or output_dir
+    if "wandb" in sys.modules:  # a finished run earlier in this process froze W&B's settings
+        sys.modules["wandb"].teardown()
     Path(output_dir).mkdir(parents=True, exist_ok=True)
     if "WANDB_MODE" not in os.environ and not wandb_logged_in():
         os.environ["WANDB_MODE"] = "offline"
@@ -209,7 +214,7 @@ def print_summary(title: str, output_dir: str, metrics: dict[str, Any], seconds:
     lines = [
         "",
         f"== {title} done in {seconds:.0f}s ({train_seconds:.0f}s training) ==",
-        f"output:   {output_dir} (LoRA adapter, metrics.json, checkpoints)",
+        f"output:   {output_dir} (adapter or weights, metrics.json, checkpoints)",
         f"steps:    {history[-1].get('step', '?') if history else 0}",
     ]
     losses = [h["loss"] for h in history if "loss" in h]
@@ -220,3 +225,48 @@ def print_summary(title: str, output_dir: str, metrics: dict[str, Any], seconds:
         lines.append("rewards (mean of first / last logged steps):")
         lines += [f"  {key:<32} {first.get(key, float('nan')):7.3f} -> {last[key]:7.3f}" for key in last]
     print("\n".join(lines), flush=True)
+
+
+def setup_logging(is_main_process: bool) -> None:
+    """INFO logs on the main process, warnings only elsewhere; quiet transformers and datasets."""
+    import datasets
+    import transformers
+
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.INFO if is_main_process else logging.WARNING,
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    transformers.utils.logging.set_verbosity_warning()
+    datasets.utils.logging.set_verbosity_warning()
+
+
+def resume_checkpoint(recipe: Recipe, output_dir: str) -> str | None:
+    """The checkpoint to resume from: ``resume=auto`` takes the newest one in ``output_dir``."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if recipe.resume != "auto":
+        return recipe.resume
+    checkpoint = get_last_checkpoint(output_dir) if Path(output_dir).is_dir() else None
+    logger.info("resuming from %s", checkpoint or "scratch (no checkpoint yet)")
+    return checkpoint
+
+
+def train_and_save(trainer, processor, recipe: Recipe, title: str, started: float) -> dict[str, Any]:
+    """Train (resuming as the recipe says), save weights, processor, state and metrics; print a summary."""
+    import time
+
+    output_dir = trainer.args.output_dir
+    train_result = trainer.train(resume_from_checkpoint=resume_checkpoint(recipe, output_dir))
+    trainer.save_model(output_dir)
+    processor.save_pretrained(output_dir)
+    trainer.save_metrics("train", train_result.metrics)
+    trainer.save_state()
+    metrics: dict[str, Any] = {}
+    if trainer.accelerator.is_main_process:
+        metrics = write_metrics(
+            Path(output_dir) / "metrics.json", recipe, train_result.metrics, trainer.state.log_history
+        )
+        print_summary(title, output_dir, metrics, time.perf_counter() - started)
+    trainer.accelerator.wait_for_everyone()
+    return metrics

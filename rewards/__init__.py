@@ -57,6 +57,19 @@ from mcr.rewards.parse import completion_text, parse_completion
 RewardFunc = Callable[..., list[float | None]]
 REGISTRY: dict[str, RewardFunc] = {}
 
+CVO_GMNER = (
+    "format",
+    "count",
+    "span",
+    "type",
+    "entailment",
+    "grounding",
+    "consistency",
+    "textual_shortcut",
+    "visual_shortcut",
+)
+"""The CVO reward set for GMNER: one reward per constraint, consistency and the two penalties."""
+
 
 def register(name: str) -> Callable[[RewardFunc], RewardFunc]:
     """Add a reward function to ``REGISTRY`` under ``name`` (also its ``__name__``, which TRL logs)."""
@@ -196,4 +209,12 @@ def _import_reward_modules() -> None:
 
 _import_reward_modules()
 
-__all__ = ["REGISTRY", "clear_caches", "completion_text", "get_reward_funcs", "parse_completion", "register"]
+__all__ = [
+    "CVO_GMNER",
+    "REGISTRY",
+    "clear_caches",
+    "completion_text",
+    "get_reward_funcs",
+    "parse_completion",
+    "register",
+]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mcr.rewards import REGISTRY
+from mcr.rewards import CVO_GMNER, REGISTRY
 from mcr.rewards.parse import parse_completion
 
 GMNER_GOLD = json.dumps(
@@ -25,19 +25,7 @@ GMNER_GOLD = json.dumps(
 )
 MATE_GOLD = json.dumps({"answer": "red"})
 TEXT = "Kevin Durant met Oakland"
-NAMES = [
-    "format",
-    "count",
-    "span",
-    "type",
-    "entailment",
-    "grounding",
-    "consistency",
-    "textual_shortcut",
-    "visual_shortcut",
-    "gmner_f1",
-    "mate",
-]
+NAMES = [*CVO_GMNER, "gmner_f1", "mate"]
 SECONDS_PER_CALL = 5.0
 
 

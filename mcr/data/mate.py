@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcr.data.errors import DataFormatError
+from mcr.data.jsonl import read_jsonl
 
 FIELDS = (
     "id",
@@ -52,59 +53,49 @@ def load_mate(
 ) -> list[MateInstance]:
     """Read a MATE JSONL file; images resolve against ``images`` or the file's folder."""
     path = Path(path)
-    if not path.is_file():
-        raise DataFormatError("no such MATE file", file=path)
     base = Path(images) if images is not None else path.parent
     instances, seen = [], {}
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except ValueError as err:
-                raise DataFormatError(f"not JSON: {err}", file=path, line=lineno) from None
-            missing = [k for k in FIELDS if k not in raw]
-            if missing:
-                raise DataFormatError(
-                    f"missing field(s) {missing}", file=path, line=lineno, record=raw.get("id")
-                )
-            record_id = str(raw["id"])
-            if record_id in seen:
-                raise DataFormatError(
-                    f"id repeats line {seen[record_id]}", file=path, line=lineno, record=record_id
-                )
-            seen[record_id] = lineno
-            if raw["task"] not in TASKS:
-                raise DataFormatError(
-                    f"unknown task {raw['task']!r}; expected one of {TASKS}",
-                    file=path,
-                    line=lineno,
-                    record=record_id,
-                )
-            try:
-                objects = json.loads(raw["scene"])["objects"]
-                assert isinstance(objects, list)
-            except (ValueError, KeyError, TypeError, AssertionError):
-                raise DataFormatError(
-                    "scene is not JSON with an 'objects' list", file=path, line=lineno, record=record_id
-                ) from None
-            image = base / raw["image"] if not Path(raw["image"]).is_absolute() else Path(raw["image"])
-            if require_images and not image.is_file():
-                raise DataFormatError(f"image not found: {image}", file=path, line=lineno, record=record_id)
-            instances.append(
-                MateInstance(
-                    id=record_id,
-                    image=str(image),
-                    scene=raw["scene"],
-                    question=raw["question"],
-                    answer=str(raw["answer"]),
-                    task=raw["task"],
-                    object_count=int(raw["object_count"]),
-                    pointer_attribute=raw["pointer_attribute"],
-                    target_attribute=raw["target_attribute"],
-                    source=f"{path}:{lineno}",
-                    gold_object=raw.get("gold_object"),
-                )
+    for lineno, raw in read_jsonl(path, "MATE"):
+        missing = [k for k in FIELDS if k not in raw]
+        if missing:
+            raise DataFormatError(f"missing field(s) {missing}", file=path, line=lineno, record=raw.get("id"))
+        record_id = str(raw["id"])
+        if record_id in seen:
+            raise DataFormatError(
+                f"id repeats line {seen[record_id]}", file=path, line=lineno, record=record_id
             )
+        seen[record_id] = lineno
+        if raw["task"] not in TASKS:
+            raise DataFormatError(
+                f"unknown task {raw['task']!r}; expected one of {TASKS}",
+                file=path,
+                line=lineno,
+                record=record_id,
+            )
+        try:
+            objects = json.loads(raw["scene"])["objects"]
+        except (ValueError, KeyError, TypeError):
+            objects = None
+        if not isinstance(objects, list):
+            raise DataFormatError(
+                "scene is not JSON with an 'objects' list", file=path, line=lineno, record=record_id
+            )
+        image = base / raw["image"] if not Path(raw["image"]).is_absolute() else Path(raw["image"])
+        if require_images and not image.is_file():
+            raise DataFormatError(f"image not found: {image}", file=path, line=lineno, record=record_id)
+        instances.append(
+            MateInstance(
+                id=record_id,
+                image=str(image),
+                scene=raw["scene"],
+                question=raw["question"],
+                answer=str(raw["answer"]),
+                task=raw["task"],
+                object_count=int(raw["object_count"]),
+                pointer_attribute=raw["pointer_attribute"],
+                target_attribute=raw["target_attribute"],
+                source=f"{path}:{lineno}",
+                gold_object=raw.get("gold_object"),
+            )
+        )
     return instances
