@@ -121,6 +121,46 @@ def _score_mate(args: argparse.Namespace) -> None:
     print(json.dumps(score_mate(instances, outputs), indent=2))
 
 
+def _score_mmra(args: argparse.Namespace) -> None:
+    from mcr.eval.mmra import load_mmra, read_outputs, score_mmra
+
+    items = load_mmra(args.gold)
+    print(json.dumps(score_mmra(items, read_outputs(args.pred, {i.id for i in items})), indent=2))
+
+
+def _score_grec(args: argparse.Namespace) -> None:
+    from mcr.data.jsonl import read_jsonl
+    from mcr.eval.grec import score_grec
+
+    gold = {str(item["id"]): item.get("boxes") or [] for _, item in read_jsonl(args.gold, "GREC gold")}
+    predictions = {}
+    for line, item in read_jsonl(args.pred, "predictions"):
+        if str(item["id"]) not in gold:
+            raise DataFormatError(f"id {item['id']!r} is not in {args.gold}", file=args.pred, line=line)
+        boxes, scores = item.get("boxes") or [], item.get("scores") or []
+        if len(boxes) != len(scores):
+            raise DataFormatError(f"{len(boxes)} boxes but {len(scores)} scores", file=args.pred, line=line)
+        predictions[str(item["id"])] = list(zip(boxes, scores, strict=True))
+    print(json.dumps(score_grec(gold, predictions), indent=2))
+
+
+def _score_mner_mi(args: argparse.Namespace) -> None:
+    from mcr.data.jsonl import read_jsonl
+    from mcr.eval.mner_mi import load_mner_mi, score_mner_mi
+
+    records = load_mner_mi(args.gold)
+    lengths = {r.id: len(r.tokens) for r in records}
+    predictions = {}
+    for line, item in read_jsonl(args.pred, "predictions"):
+        record_id = str(item["id"])
+        if record_id not in lengths:
+            raise DataFormatError(f"id {record_id!r} is not in {args.gold}", file=args.pred, line=line)
+        if len(item.get("labels") or []) != lengths[record_id]:
+            raise DataFormatError(f"expected {lengths[record_id]} labels", file=args.pred, line=line)
+        predictions[record_id] = item["labels"]
+    print(json.dumps(score_mner_mi(records, predictions), indent=2))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcr", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -160,6 +200,20 @@ def build_parser() -> argparse.ArgumentParser:
     sm.add_argument("--gold", required=True, help="MATE instances as JSONL (public fields, with id)")
     sm.add_argument("--pred", required=True, help="JSONL: {id, prediction}")
     sm.set_defaults(func=_score_mate)
+    sr = score_kinds.add_parser("mmra", help="MMRA: accuracy overall, by subtask and granularity")
+    sr.add_argument("--gold", required=True, help="MMRA rows as JSONL (id defaults to the row index)")
+    sr.add_argument("--pred", required=True, help="JSONL: {id, prediction}")
+    sr.set_defaults(func=_score_mmra)
+    sq = score_kinds.add_parser("grec", help="GREC: N-acc and Pr@(F1=1, IoU>=0.5)")
+    sq.add_argument(
+        "--gold", required=True, help="JSONL: {id, boxes: [[x1, y1, x2, y2], ...]} ([] = no target)"
+    )
+    sq.add_argument("--pred", required=True, help="JSONL: {id, boxes, scores}")
+    sq.set_defaults(func=_score_grec)
+    sn = score_kinds.add_parser("mner-mi", help="MNER-MI: entity-level micro P/R/F1 (seqeval)")
+    sn.add_argument("--gold", required=True, help="MNER-MI_<split>.txt (a dict literal per line)")
+    sn.add_argument("--pred", required=True, help="JSONL: {id, labels: [BIO tags]}")
+    sn.set_defaults(func=_score_mner_mi)
 
     data = commands.add_parser("data", help="synthesize or inspect data sets").add_subparsers(
         dest="data_command", required=True

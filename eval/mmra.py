@@ -1,0 +1,139 @@
+"""MMRA scoring (multi-image relational association, arXiv 2407.17379) by its extraction rule.
+
+True/False questions: the most frequent case-insensitive ``\\b(yes|no)\\b`` in the response.
+Choice questions: the most frequent ``\\(([A-D])\\)``, else the most frequent ``\\b([A-D])\\b``.
+Correct when it equals the gold answer case-insensitively; nothing found scores 0. A tie for
+most frequent goes to the candidate that appears first in the response (``Counter`` order).
+Accuracy in percent, overall, per subtask and per granularity (entity or image level).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcr.data.errors import DataFormatError
+from mcr.data.jsonl import read_jsonl
+
+ENTITY_LEVEL = (
+    "RelativePosition",
+    "NearSameEntity",
+    "MentalitySimilarity",
+    "AppearanceSimilarity",
+    "SimilarMaterial",
+    "UsageSimilarity",
+)
+IMAGE_LEVEL = ("Layout", "Environment", "SimilarEvent", "SubEvent", "ObservationAngle")
+_YES_NO = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
+_PAREN_CHOICE = re.compile(r"\(([A-D])\)")
+_BARE_CHOICE = re.compile(r"\b([A-D])\b")
+
+
+@dataclass(frozen=True)
+class MmraItem:
+    id: str
+    task: str
+    qa_type: str
+    question: str
+    image1: str
+    image2: str
+    options: dict[str, str]
+    answer: str
+
+    @property
+    def granularity(self) -> str:
+        return "entity" if self.task in ENTITY_LEVEL else "image" if self.task in IMAGE_LEVEL else "other"
+
+
+def load_mmra(path: str | Path) -> list[MmraItem]:
+    """MMRA rows as JSONL (the export's fields; ``id`` defaults to the row index)."""
+    items = []
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError("no such MMRA file", file=path)
+    with open(path, encoding="utf-8") as f:
+        index = -1  # the row index, which is the id when the export has none
+        for lineno, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            index += 1
+            try:
+                raw = json.loads(line)
+            except ValueError as err:
+                raise DataFormatError(f"not JSON: {err}", file=path, line=lineno) from None
+            missing = [
+                k
+                for k in ("Task", "QA_type", "question", "image1", "image2", "options", "answer")
+                if k not in raw
+            ]
+            if missing:
+                raise DataFormatError(f"missing field(s) {missing}", file=path, line=lineno)
+            options = raw["options"]
+            if isinstance(options, str):  # the export writes a Python dict literal; never eval it
+                try:
+                    options = ast.literal_eval(options) if options.strip() else {}
+                except (ValueError, SyntaxError):
+                    raise DataFormatError(
+                        f"options is not a dict literal: {options[:80]!r}", file=path, line=lineno
+                    ) from None
+            items.append(
+                MmraItem(
+                    str(raw.get("id", index)),
+                    raw["Task"],
+                    raw["QA_type"],
+                    raw["question"],
+                    str(raw["image1"]),
+                    str(raw["image2"]),
+                    dict(options or {}),
+                    str(raw["answer"]),
+                )
+            )
+    return items
+
+
+def extract_choice(response: str, qa_type: str) -> str | None:
+    """The answer MMRA's rule reads from a response, or None."""
+    if "true or false" in qa_type.lower():
+        found = [m.lower() for m in _YES_NO.findall(response)]
+    else:
+        found = _PAREN_CHOICE.findall(response) or _BARE_CHOICE.findall(response)
+    return Counter(found).most_common(1)[0][0] if found else None
+
+
+def score_mmra(items: Iterable[MmraItem], outputs: Mapping[str, str]) -> dict[str, object]:
+    """``outputs`` maps an item id to the raw response; a missing id scores 0."""
+    by_task: dict[str, list[bool]] = defaultdict(list)
+    by_granularity: dict[str, list[bool]] = defaultdict(list)
+    overall, missing = [], 0
+    for item in items:
+        missing += item.id not in outputs
+        choice = extract_choice(outputs.get(item.id, ""), item.qa_type)
+        ok = choice is not None and choice.lower() == item.answer.strip().lower()
+        overall.append(ok)
+        by_task[item.task].append(ok)
+        by_granularity[item.granularity].append(ok)
+
+    def accuracy(values: list[bool]) -> float:
+        return round(100 * sum(values) / len(values), 2) if values else 0.0
+
+    return {
+        "accuracy": accuracy(overall),
+        "by_subtask": {k: accuracy(v) for k, v in sorted(by_task.items())},
+        "by_granularity": {k: accuracy(v) for k, v in sorted(by_granularity.items())},
+        "counts": {"items": len(overall), "missing_predictions": missing},
+    }
+
+
+def read_outputs(path: str | Path, known: set[str]) -> dict[str, str]:
+    """Prediction lines ``{"id", "prediction"}``; an unknown id is an error."""
+    outputs = {}
+    for line, item in read_jsonl(path, "predictions"):
+        if str(item["id"]) not in known:
+            raise DataFormatError(f"id {item['id']!r} is not in the gold file", file=path, line=line)
+        outputs[str(item["id"])] = str(item.get("prediction", ""))
+    return outputs

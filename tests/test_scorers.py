@@ -1,0 +1,235 @@
+"""Benchmark scorers against hand-computed expectations, including each official rule's edge cases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mcr.cli import main as mcr_main
+from mcr.data.twitter_gmner import load_twitter_gmner
+from mcr.eval.gmner import prediction_from_text, score_gmner
+from mcr.eval.grec import giou, sample_f1, score_grec
+from mcr.eval.mmra import extract_choice, load_mmra, score_mmra
+from mcr.eval.mner_mi import entities, load_mner_mi, score_mner_mi
+from mcr.rewards.parse import PredEntity
+
+from gmner_fixtures import OFFICIAL_TRAIN, OFFICIAL_XMLS, write_release
+
+
+def ent(text, etype, box=None):
+    return PredEntity(text, etype, tuple(map(float, box)) if box else None, text.casefold())
+
+
+@pytest.fixture
+def gmner_records(tmp_path):
+    root = write_release(tmp_path / "rel", {"test": OFFICIAL_TRAIN}, OFFICIAL_XMLS)
+    return root, load_twitter_gmner(root, "test")
+
+
+class TestGmner:
+    def test_perfect_and_partial(self, gmner_records):
+        _, records = gmner_records
+        perfect = {
+            r.id: [ent(e.text, e.type, e.boxes[0] if e.boxes else None) for e in r.entities] for r in records
+        }
+        result = score_gmner(records, perfect)
+        assert (
+            result["gmner"]
+            == result["mner"]
+            == result["eeg"]
+            == {"precision": 100.0, "recall": 100.0, "f1": 100.0}
+        )
+        assert result["bias"]["n_f1"] == 100.0 and result["bias"]["n_count"] == 0
+
+    def test_iou_exactly_half_is_not_enough(self, gmner_records):
+        _, records = gmner_records
+        # Warriors gold box (150, 100, 290, 300): a box covering exactly half of it has IoU 0.5
+        half = ent("Warriors", "ORG", (150, 100, 220, 300))
+        more = ent("Warriors", "ORG", (150, 100, 221, 300))
+        r0 = records[0]
+        assert score_gmner([r0], {r0.id: [half]})["gmner"]["precision"] == 0.0
+        assert score_gmner([r0], {r0.id: [more]})["gmner"]["precision"] == 100.0
+
+    def test_any_of_several_gold_boxes(self, gmner_records):
+        _, records = gmner_records
+        r0 = records[0]
+        second_box = ent("Kevin Durant", "PER", (300, 40, 380, 200))
+        result = score_gmner([r0], {r0.id: [second_box]})
+        assert result["gmner"] == {"precision": 100.0, "recall": round(100 / 3, 2), "f1": 50.0}
+
+    def test_duplicate_predicted_spans_are_false_positives(self, gmner_records):
+        _, records = gmner_records
+        r1 = records[1]  # Obama (boxed), New York City (not shown)
+        dup = [ent("New York City", "LOC")] * 2
+        result = score_gmner([r1], {r1.id: dup})
+        assert result["mner"] == {"precision": 50.0, "recall": 50.0, "f1": 50.0}
+        assert result["bias"]["n_precision"] == 50.0 and result["bias"]["n_recall"] == 100.0
+
+    def test_type_and_region_separate_the_three_tasks(self, gmner_records):
+        _, records = gmner_records
+        r1 = records[1]
+        preds = [ent("Obama", "ORG", (0, 0, 640, 480)), ent("New York City", "LOC", (0, 0, 10, 10))]
+        result = score_gmner([r1], {r1.id: preds})
+        assert result["gmner"]["f1"] == 0.0
+        assert result["mner"]["f1"] == 50.0  # New York City's type is right
+        assert result["eeg"]["f1"] == 50.0  # Obama's region is right
+        assert result["bias"]["n_recall"] == 0.0  # New York City boxed: a textual-bias error
+
+    def test_visual_bias_counts_spans_absent_from_the_text(self, gmner_records):
+        _, records = gmner_records
+        r1 = records[1]
+        result = score_gmner([r1], {r1.id: [ent("Obama", "PER", (0, 0, 640, 480)), ent("Biden", "PER")]})
+        assert result["bias"]["n_count"] == 1 and result["bias"]["n_rate"] == 50.0
+
+    def test_rescaling_from_the_model_input(self):
+        raw = '<think>x</think><answer>[{"entity": "A", "type": "PER", "bbox": [10, 20, 30, 40]}]</answer>'
+        (pred,) = prediction_from_text(raw, image_size=(500, 400), input_size=(250, 200))
+        assert pred.bbox == (20.0, 40.0, 60.0, 80.0)
+        assert prediction_from_text("garbage", (1, 1), (1, 1)) is None
+
+    def test_command_with_missing_and_unknown_ids(self, gmner_records, tmp_path, capsys):
+        root, _ = gmner_records
+        pred = tmp_path / "pred.jsonl"
+        pred.write_text(
+            json.dumps(
+                {
+                    "id": "O_2371",
+                    "entities": [
+                        {"entity": "Obama", "type": "PER", "bbox": [0, 0, 640, 480]},
+                        {"entity": "New York City", "type": "LOC", "bbox": None},
+                    ],
+                }
+            )
+            + "\n"
+        )
+        mcr_main(["score", "gmner", "--gold-root", str(root), "--split", "test", "--pred", str(pred)])
+        result = json.loads(capsys.readouterr().out)
+        assert result["gmner"]["precision"] == 100.0 and result["gmner"]["recall"] == round(200 / 7, 2)
+        assert result["counts"]["missing_predictions"] == 2
+        pred.write_text(json.dumps({"id": "nope", "entities": []}) + "\n")
+        with pytest.raises(SystemExit, match=r"pred\.jsonl:1: id 'nope' is not in the test split"):
+            mcr_main(["score", "gmner", "--gold-root", str(root), "--split", "test", "--pred", str(pred)])
+
+
+class TestMmra:
+    def test_extraction_rule(self):
+        assert extract_choice("Yes, yes... but no.", "True or false QA") == "yes"
+        assert extract_choice("no NO yes", "True or false QA") == "no"
+        assert extract_choice("The answer is (B), not (A) or A or A.", "Choice QA") == "B"
+        assert extract_choice("A or B? I pick B. B!", "Choice QA") == "B"
+        assert extract_choice("(A) then (B)", "Choice QA") == "A"  # a tie goes to the first seen
+        assert extract_choice("nothing here", "Choice QA") is None
+        assert extract_choice("I know", "True or false QA") is None  # "no" inside "know" is no match
+
+    def test_scores_and_breakdowns(self, tmp_path):
+        rows = [
+            {
+                "Task": "Layout",
+                "QA_type": "Choice QA",
+                "question": "q",
+                "image1": "a.jpg",
+                "image2": "b.jpg",
+                "options": "{'A': 'left', 'B': 'right'}",
+                "answer": "B",
+            },
+            {
+                "Task": "NearSameEntity",
+                "QA_type": "True or false QA",
+                "question": "q",
+                "image1": "c.jpg",
+                "image2": "d.jpg",
+                "options": "",
+                "answer": "Yes",
+            },
+            {
+                "Task": "NearSameEntity",
+                "QA_type": "True or false QA",
+                "question": "q",
+                "image1": "e.jpg",
+                "image2": "f.jpg",
+                "options": "",
+                "answer": "No",
+            },
+        ]
+        gold = tmp_path / "mmra.jsonl"
+        gold.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+        items = load_mmra(gold)
+        assert [i.id for i in items] == ["0", "1", "2"] and items[0].options == {"A": "left", "B": "right"}
+        result = score_mmra(items, {"0": "(B)", "1": "yes"})
+        assert result["accuracy"] == round(200 / 3, 2)
+        assert result["by_subtask"] == {"Layout": 100.0, "NearSameEntity": 50.0}
+        assert result["by_granularity"] == {"entity": 50.0, "image": 100.0}
+        assert result["counts"]["missing_predictions"] == 1
+
+    def test_bad_options_literal(self, tmp_path):
+        gold = tmp_path / "mmra.jsonl"
+        gold.write_text(
+            json.dumps(
+                {
+                    "Task": "Layout",
+                    "QA_type": "Choice QA",
+                    "question": "q",
+                    "image1": "a",
+                    "image2": "b",
+                    "options": "{'A': __import__('os')}",
+                    "answer": "A",
+                }
+            )
+            + "\n"
+        )
+        with pytest.raises(ValueError, match=r"mmra\.jsonl:1: options is not a dict literal"):
+            load_mmra(gold)
+
+
+class TestGrec:
+    def test_giou(self):
+        assert giou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+        assert giou((0, 0, 10, 10), (20, 0, 30, 10)) == pytest.approx(-1 / 3)
+
+    def test_greedy_matching_and_f1(self):
+        gold = [(0, 0, 10, 10), (20, 20, 30, 30)]
+        assert sample_f1([(0, 0, 10, 10), (20, 20, 30, 30)], gold) == 1.0
+        assert sample_f1([(0, 0, 10, 10)], gold) == pytest.approx(2 / 3)
+        assert sample_f1([(0, 0, 10, 10), (0, 0, 10, 10)], gold) == 0.5  # one gold box is matched once
+
+    def test_no_target_and_score_threshold(self):
+        gold = {"a": [], "b": [], "c": [(0, 0, 10, 10)]}
+        preds = {"a": [((0, 0, 5, 5), 0.69)], "b": [((0, 0, 5, 5), 0.7)], "c": [((0, 0, 10, 10), 0.9)]}
+        result = score_grec(gold, preds)
+        assert result["n_acc"] == 50.0  # a's box falls below 0.7, b's stays
+        assert result["pr_f1_1"] == round(200 / 3, 2)
+
+
+class TestMnerMi:
+    def test_literal_records_without_eval(self, tmp_path):
+        path = tmp_path / "MNER-MI_test.txt"
+        path.write_text(
+            "{'id': 5302, 'text': ['Kobe', 'in', 'LA'], 'images': ['5302_0.jpg', '5302_1.jpg'], "
+            "'label': ['B-PER', 'O', 'B-LOC'], 'url': 'http://x'}\n"
+            "{'id': 7, 'text': ['a'], 'label': ['O', 'O']}\n"
+        )
+        with pytest.raises(ValueError, match=r"MNER-MI_test\.txt:2, record '7': 1 tokens but 2 labels"):
+            load_mner_mi(path)
+        path.write_text("__import__('os').system('true')\n")
+        with pytest.raises(ValueError, match="not a Python dict literal"):
+            load_mner_mi(path)
+
+    def test_seqeval_entities(self):
+        assert entities(["B-PER", "I-PER", "O", "I-LOC", "I-LOC", "B-MIS"]) == {
+            ("PER", 0, 2),
+            ("LOC", 3, 5),
+            ("MIS", 5, 6),
+        }
+        assert entities(["B-PER", "I-LOC"]) == {("PER", 0, 1), ("LOC", 1, 2)}
+
+    def test_micro_f1(self, tmp_path):
+        path = tmp_path / "MNER-MI_test.txt"
+        path.write_text(
+            "{'id': 1, 'text': ['Kobe', 'in', 'LA'], 'label': ['B-PER', 'O', 'B-LOC']}\n"
+            "{'id': 2, 'text': ['hi'], 'label': ['B-MIS']}\n"
+        )
+        records = load_mner_mi(path)
+        result = score_mner_mi(records, {"1": ["B-PER", "O", "B-ORG"]})
+        assert result["precision"] == 50.0 and result["recall"] == round(100 / 3, 2)
+        assert result["counts"]["missing_predictions"] == 1
