@@ -73,6 +73,8 @@ def main(recipe: Recipe) -> dict:
         eval_examples = load_split(recipe, recipe.data.eval_split) if recipe.data.eval_split else None
         injected = prepare_mrsi(recipe, examples) if recipe.mrsi.styles else None
     if injected is not None:
+        if "grpo" not in injected:
+            raise ValueError(f"mrsi.sft_fraction={recipe.mrsi.sft_fraction} leaves no D2 examples for GRPO")
         train_dataset, source = injected["grpo"], f"MRSI D2 of {recipe.data.root}"
     else:
         train_dataset, source = rows_dataset(task.rows(recipe, examples)), recipe.data.root
@@ -90,8 +92,8 @@ def main(recipe: Recipe) -> dict:
     model, peft_config = load_policy(recipe, model_path)
     if state.is_main_process and recipe.model.init_adapter and recipe.model.merge_init_adapter:
         # the adapter trained here sits on weights with the SFT adapter merged in: record the chain
-        merged = [*adapter_chain(recipe.model.init_adapter)[1]]
-        write_lineage(training_args.output_dir, model_path, merged)
+        recorded_base, merged = adapter_chain(recipe.model.init_adapter)
+        write_lineage(training_args.output_dir, recorded_base or model_path, merged)
     trainer = GRPOTrainer(
         model=model,
         reward_funcs=reward_funcs,

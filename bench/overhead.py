@@ -50,6 +50,28 @@ BARE_SCRIPT = textwrap.dedent("""
 """)
 
 
+# The same run as BARE_SCRIPT, as a recipe: GRPO on the whole training split (no MRSI stage).
+RECIPE = """
+model: {{name_or_path: {model}, build_tiny: false, min_pixels: 3136, max_pixels: 50176}}
+lora: {{r: 16, alpha: 32, dropout: 0.0}}
+data: {{root: {data}, images: {data}/images}}
+rewards: {{funcs: {{format: 1.0, gmner_f1: 1.0}}}}
+grpo:
+  output_dir: {out}
+  max_steps: {steps}
+  per_device_train_batch_size: 8
+  num_generations: 4
+  learning_rate: 5.0e-4
+  lr_scheduler_type: constant
+  max_completion_length: 64
+  beta: 0.0
+  logging_steps: 1
+  save_strategy: "no"
+  report_to: none
+  use_cpu: true
+"""
+
+
 def prepare(work: Path) -> tuple[Path, Path, Path]:
     from mcr.data.grpo_dataset import grpo_rows
     from mcr.data.synth_gmner import write_synthetic_gmner
@@ -89,20 +111,9 @@ def main() -> None:
         model, data, rows = prepare(work)
         bare_script = work / "bare_grpo.py"
         bare_script.write_text(BARE_SCRIPT)
-        ours_cmd = [
-            sys.executable,
-            "train_grpo.py",
-            "recipe=tiny",
-            f"model.name_or_path={model}",
-            "model.build_tiny=false",
-            f"data.root={data}",
-            f"data.images={data / 'images'}",
-            f"grpo.max_steps={args.steps}",
-            "grpo.max_completion_length=64",
-            "grpo.save_strategy=no",
-            "grpo.report_to=none",
-            f"grpo.output_dir={work / 'ours'}",
-        ]
+        recipe = work / "bench.yaml"
+        recipe.write_text(RECIPE.format(model=model, data=data, steps=args.steps, out=work / "ours"))
+        ours_cmd = [sys.executable, "train_grpo.py", f"recipe={recipe}"]
         bare_cmd = [
             sys.executable,
             str(bare_script),
