@@ -31,6 +31,66 @@ def _synth_gmner(args: argparse.Namespace) -> None:
     print(json.dumps({"root": str(out), "images": str(out / "images"), "splits": stats}, indent=2))
 
 
+def _stats_mate(args: argparse.Namespace) -> None:
+    from collections import Counter
+
+    from mcr.data.mate import load_mate
+
+    instances = load_mate(args.file, require_images=False)
+    print(
+        json.dumps(
+            {
+                "instances": len(instances),
+                "tasks": dict(sorted(Counter(i.task for i in instances).items())),
+                "object_counts": dict(sorted(Counter(i.object_count for i in instances).items())),
+                "pairs": dict(
+                    sorted(Counter(f"{i.pointer_attribute}->{i.target_attribute}" for i in instances).items())
+                ),
+            },
+            indent=2,
+        )
+    )
+
+
+def _stats_mmra(args: argparse.Namespace) -> None:
+    from collections import Counter
+
+    from mcr.eval.mmra import load_mmra
+
+    items = load_mmra(args.file)
+    print(
+        json.dumps(
+            {
+                "items": len(items),
+                "subtasks": dict(sorted(Counter(i.task for i in items).items())),
+                "granularity": dict(sorted(Counter(i.granularity for i in items).items())),
+                "qa_types": dict(sorted(Counter(i.qa_type for i in items).items())),
+            },
+            indent=2,
+        )
+    )
+
+
+def _stats_mner_mi(args: argparse.Namespace) -> None:
+    from collections import Counter
+
+    from mcr.eval.mner_mi import entities, load_mner_mi
+
+    records = load_mner_mi(args.file)
+    types = Counter(t for r in records for t, _, _ in entities(r.labels))
+    print(
+        json.dumps(
+            {
+                "posts": len(records),
+                "images": sum(len(r.images) for r in records),
+                "entities": sum(types.values()),
+                "types": dict(sorted(types.items())),
+            },
+            indent=2,
+        )
+    )
+
+
 def _synth_mate(args: argparse.Namespace) -> None:
     from mcr.data.mate import load_mate
     from mcr.data.synth_mate import write_synthetic_mate
@@ -161,6 +221,13 @@ def _score_mner_mi(args: argparse.Namespace) -> None:
     print(json.dumps(score_mner_mi(records, predictions), indent=2))
 
 
+def _export(args: argparse.Namespace) -> None:
+    from mcr.checkpoints import export_merged
+
+    out = export_merged(args.checkpoint, args.base, args.out)
+    print(json.dumps({"model": str(out), "from": args.checkpoint}))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcr", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -239,6 +306,14 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--split", default="test", choices=("train", "dev", "test"))
     tg.add_argument("--any-type", action="store_true", help="accept entity types beyond PER/LOC/ORG/OTHER")
     tg.set_defaults(func=_stats_twitter_gmner)
+    for name, func, helptext in (
+        ("mate", _stats_mate, "MATE instances as JSONL: tasks, object counts, attribute pairs"),
+        ("mmra", _stats_mmra, "MMRA rows as JSONL: subtasks, granularity, question types"),
+        ("mner-mi", _stats_mner_mi, "MNER-MI_<split>.txt: posts, images, entities by type"),
+    ):
+        kind = stats_kinds.add_parser(name, help=helptext)
+        kind.add_argument("--file", required=True)
+        kind.set_defaults(func=func)
     return parser
 
 

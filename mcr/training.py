@@ -242,22 +242,43 @@ def setup_logging(is_main_process: bool) -> None:
 
 
 def resume_checkpoint(recipe: Recipe, output_dir: str) -> str | None:
-    """The checkpoint to resume from: ``resume=auto`` takes the newest one in ``output_dir``."""
-    from transformers.trainer_utils import get_last_checkpoint
+    """The checkpoint to resume from: ``resume=auto`` takes the newest *complete* one in
+    ``output_dir`` (see ``mcr.callbacks``), passing over any that a crash cut short."""
+    from mcr.callbacks import complete_checkpoints
 
     if recipe.resume != "auto":
         return recipe.resume
-    checkpoint = get_last_checkpoint(output_dir) if Path(output_dir).is_dir() else None
-    logger.info("resuming from %s", checkpoint or "scratch (no checkpoint yet)")
+    complete = complete_checkpoints(output_dir)
+    partial = (
+        sorted(p.name for p in Path(output_dir).glob("checkpoint-*") if p.is_dir() and p not in complete)
+        if Path(output_dir).is_dir()
+        else []
+    )
+    if partial:
+        logger.warning("passing over incomplete checkpoint(s) %s in %s", partial, output_dir)
+    checkpoint = str(complete[-1]) if complete else None
+    logger.info("resuming from %s", checkpoint or "scratch (no complete checkpoint yet)")
     return checkpoint
 
 
 def train_and_save(trainer, processor, recipe: Recipe, title: str, started: float) -> dict[str, Any]:
-    """Train (resuming as the recipe says), save weights, processor, state and metrics; print a summary."""
+    """Train (resuming as the recipe says), save weights, processor, state and metrics; print a summary.
+
+    A SIGTERM during training saves a checkpoint at the end of the step and exits with status 143
+    without writing the final weights: the run is resumable, not finished.
+    """
     import time
 
+    from mcr.callbacks import CompleteCheckpointCallback, RankReportCallback, SigtermCallback
+
+    sigterm = SigtermCallback()
+    for callback in (CompleteCheckpointCallback(), sigterm, RankReportCallback()):
+        trainer.add_callback(callback)
     output_dir = trainer.args.output_dir
     train_result = trainer.train(resume_from_checkpoint=resume_checkpoint(recipe, output_dir))
+    if sigterm.terminated:
+        logger.warning("stopped by SIGTERM at step %d; resume with resume=auto", trainer.state.global_step)
+        raise SystemExit(143)
     trainer.save_model(output_dir)
     processor.save_pretrained(output_dir)
     trainer.save_metrics("train", train_result.metrics)

@@ -119,3 +119,10 @@ def test_scorer_breakdowns(instances):
 def test_synth_mate_command(tmp_path, capsys):
     mcr_main(["data", "synth", "mate", "--out", str(tmp_path / "m"), "--n", "10", "--seed", "2"])
     assert json.loads(capsys.readouterr().out)["splits"]["train"] == 8
+
+
+def test_stats_command(mate_root, capsys):
+    mcr_main(["data", "stats", "mate", "--file", str(mate_root / "train.jsonl")])
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["instances"] == 64 and sum(stats["tasks"].values()) == 64
+    assert all(3 <= int(k) <= 10 for k in stats["object_counts"])

@@ -120,6 +120,22 @@ def test_checkpoint_loading_and_export(sft_run, tiny_model_dir, tmp_path):
     assert not torch.equal(base.state_dict()[name], tuned.state_dict()[name])
     exported = export_merged(str(tmp / "sft"), str(tiny_model_dir), tmp_path / "full")
     again = load_checkpoint(str(exported), str(tiny_model_dir))
+    from mcr.cli import main as mcr_main
+
+    mcr_main(
+        [
+            "export",
+            "--checkpoint",
+            str(tmp / "sft"),
+            "--base",
+            str(tiny_model_dir),
+            "--out",
+            str(tmp_path / "cli"),
+        ]
+    )
+    assert (tmp_path / "cli" / "model.safetensors").is_file() and (
+        tmp_path / "cli" / "processor_config.json"
+    ).is_file()
     assert torch.equal(again.state_dict()[name], tuned.state_dict()[name])
 
 

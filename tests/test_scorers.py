@@ -233,3 +233,35 @@ class TestMnerMi:
         result = score_mner_mi(records, {"1": ["B-PER", "O", "B-ORG"]})
         assert result["precision"] == 50.0 and result["recall"] == round(100 / 3, 2)
         assert result["counts"]["missing_predictions"] == 1
+
+
+def test_stats_commands(tmp_path, capsys):
+    mner = tmp_path / "MNER-MI_test.txt"
+    mner.write_text(
+        "{'id': 1, 'text': ['Kobe', 'in', 'LA'], 'images': ['1_0.jpg', '1_1.jpg'], "
+        "'label': ['B-PER', 'O', 'B-LOC']}\n"
+    )
+    mcr_main(["data", "stats", "mner-mi", "--file", str(mner)])
+    assert json.loads(capsys.readouterr().out) == {
+        "posts": 1,
+        "images": 2,
+        "entities": 2,
+        "types": {"LOC": 1, "PER": 1},
+    }
+    mmra = tmp_path / "mmra.jsonl"
+    mmra.write_text(
+        json.dumps(
+            {
+                "Task": "Layout",
+                "QA_type": "Choice QA",
+                "question": "q",
+                "image1": "a",
+                "image2": "b",
+                "options": "{'A': 'x'}",
+                "answer": "A",
+            }
+        )
+        + "\n"
+    )
+    mcr_main(["data", "stats", "mmra", "--file", str(mmra)])
+    assert json.loads(capsys.readouterr().out)["granularity"] == {"image": 1}

@@ -6,22 +6,14 @@ import json
 import subprocess
 import sys
 
+import grpo_with_test_reward  # noqa: F401  (registers the dense test reward)
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from mcr.config import load_recipe
-from mcr.rewards import REGISTRY, register
 
 from tests_helpers import REPO
-
-if "test_distinct_chars" not in REGISTRY:
-    # A dense reward that differs between any two completions, so that two steps from an
-    # untrained model already carry a gradient (the task's rewards are 0 for all of them).
-    @register("test_distinct_chars")
-    def distinct_chars(completions, **kwargs):
-        texts = [c if isinstance(c, str) else c[-1]["content"] for c in completions]
-        return [len(set(t)) / (len(t) + 1) for t in texts]
 
 
 def _overrides(tmp_path, model_dir, out):
