@@ -1,8 +1,13 @@
-"""The ``mcr`` command: utilities around training (model building, data).
+"""The ``mcr`` command: utilities around training, data and scoring.
 
 mcr build-tiny --out DIR [--seed S]
-mcr data synth gmner --out DIR --n N [--seed S]
+mcr recipe recipe=NAME [key=value ...] [--get KEY]
+mcr export --checkpoint DIR --base MODEL --out DIR
+mcr data synth {gmner,mate} --out DIR --n N [--seed S]
 mcr data stats twitter-gmner --root DIR [--split test]
+mcr data stats {mate,mmra,mner-mi} --file FILE
+mcr score gmner --gold-root DIR --split test --pred FILE.jsonl
+mcr score {mate,mmra,grec,mner-mi} --gold FILE --pred FILE.jsonl
 """
 
 from __future__ import annotations
@@ -242,6 +247,16 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--min-pixels", type=int, default=56 * 56)
     tiny.add_argument("--max-pixels", type=int, default=224 * 224)
     tiny.set_defaults(func=_build_tiny)
+
+    export = commands.add_parser(
+        "export", help="merge a checkpoint's LoRA adapter chain into a full model folder"
+    )
+    export.add_argument(
+        "--checkpoint", required=True, help="an adapter folder (a run's output_dir or checkpoint-N)"
+    )
+    export.add_argument("--base", required=True, help="the base model the run started from (path or hub id)")
+    export.add_argument("--out", required=True)
+    export.set_defaults(func=_export)
 
     recipe = commands.add_parser(
         "recipe", help="print a resolved recipe (recipe=NAME key=value ...) or one value"
