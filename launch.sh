@@ -20,7 +20,8 @@
 #
 # Environment: MCR_VENV is where the virtual environment lives (default: .venv in this folder),
 # so CI and shared machines can reuse one across clones; MCR_TORCH_SPEC is what `pip install`
-# takes for torch when it is missing (default: torch==2.14.1 torchvision==0.29.1).
+# takes for torch when it is missing (default: torch==2.14.1 torchvision==0.29.1); MCR_DRY_RUN=1
+# prints the commands without running them.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -79,8 +80,12 @@ run_tests() {
 
 parse_launch_options() {
   # Sets LAUNCH (the accelerate launch prefix) and ARGS (recipe arguments) from the command line.
-  local config="" nproc="" nnodes="${SLURM_NNODES:-1}" node_rank="${SLURM_NODEID:-${NODE_RANK:-0}}"
+  # Defaults from the environment: Slurm's, then torchrun's names.
+  local config="" nproc="" nnodes="${SLURM_NNODES:-${NNODES:-1}}" node_rank="${SLURM_NODEID:-${NODE_RANK:-0}}"
   local master_addr="${MASTER_ADDR:-}" master_port="${MASTER_PORT:-29500}"
+  if [[ -z "$master_addr" && -n "${SLURM_JOB_NODELIST:-}" ]] && command -v scontrol >/dev/null 2>&1; then
+    master_addr="$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)"
+  fi
   ENTRY="train_grpo.py"
   ARGS=()
   while [[ $# -gt 0 ]]; do
@@ -114,6 +119,7 @@ parse_launch_options() {
 
 run() {
   log "running: $*"
+  if [[ -n "${MCR_DRY_RUN:-}" ]]; then return 0; fi  # print the commands only
   "$@"
 }
 

@@ -43,7 +43,8 @@ class ModelArgs:
     attn_implementation: str | None = field(
         default=None,
         metadata={
-            "help": "sdpa, eager or flash_attention_2 (when installed); None lets transformers choose."
+            "help": "auto (flash_attention_2 when flash-attn and a GPU are there, else sdpa), sdpa, eager, "
+            "flash_attention_2; None lets transformers choose."
         },
     )
     init_adapter: str | None = field(

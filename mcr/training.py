@@ -99,10 +99,24 @@ def lora_config(recipe: Recipe):
     )
 
 
+def attention_implementation(requested: str | None) -> str | None:
+    """``auto``: Flash-Attention 2 when flash-attn is installed and a GPU is there, else SDPA."""
+    if requested != "auto":
+        return requested
+    import importlib.util
+
+    import torch
+
+    if importlib.util.find_spec("flash_attn") is not None and torch.cuda.is_available():
+        return "flash_attention_2"
+    return "sdpa"
+
+
 def model_init_kwargs(recipe: Recipe) -> dict[str, Any]:
     kwargs: dict[str, Any] = {"dtype": recipe.model.dtype}
-    if recipe.model.attn_implementation:
-        kwargs["attn_implementation"] = recipe.model.attn_implementation
+    attention = attention_implementation(recipe.model.attn_implementation)
+    if attention:
+        kwargs["attn_implementation"] = attention
     return kwargs
 
 

@@ -1,0 +1,92 @@
+"""launch.sh builds the accelerate command for one GPU, N GPUs and several nodes, and prints it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests_helpers import REPO
+
+
+def launch(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "MASTER_", "NODE_RANK", "NNODES"))
+    }
+    return subprocess.run(
+        ["bash", "launch.sh", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**clean, "MCR_DRY_RUN": "1", "MCR_VENV": sys.prefix, **env},
+    )
+
+
+def commands(proc: subprocess.CompletedProcess) -> list[str]:
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return [line.split("running: ", 1)[1] for line in proc.stderr.splitlines() if "running: " in line]
+
+
+def test_multi_node_from_arguments():
+    (cmd,) = commands(
+        launch(
+            "train",
+            "--config",
+            "recipes/accelerate/zero2.yaml",
+            "--nproc",
+            "2",
+            "--nnodes",
+            "2",
+            "--node-rank",
+            "1",
+            "--master-addr",
+            "node001",
+            "--master-port",
+            "1234",
+            "recipe=mcr_qwen",
+            "data.root=/d",
+            "data.images=/i",
+        )
+    )
+    assert cmd.endswith(
+        "launch --config_file recipes/accelerate/zero2.yaml --num_processes 4 --num_machines 2 "
+        "--machine_rank 1 --main_process_ip node001 --main_process_port 1234 "
+        "train_grpo.py recipe=mcr_qwen data.root=/d data.images=/i"
+    )
+
+
+def test_multi_node_from_slurm_variables():
+    (cmd,) = commands(
+        launch(
+            "train",
+            "--nproc",
+            "8",
+            "--entry",
+            "train_sft.py",
+            "recipe=tiny",
+            SLURM_NNODES="2",
+            SLURM_NODEID="1",
+            MASTER_ADDR="n7",
+            MASTER_PORT="2900",
+        )
+    )
+    assert (
+        "--num_processes 16 --num_machines 2 --machine_rank 1 --main_process_ip n7 --main_process_port 2900"
+        in cmd
+    )
+    assert cmd.endswith("train_sft.py recipe=tiny")
+
+
+def test_one_process_and_the_pipeline():
+    sft, grpo, evaluate = commands(launch("recipe=tiny", "sft.max_steps=1"))
+    assert sft.endswith("--config_file recipes/accelerate/cpu.yaml train_sft.py recipe=tiny sft.max_steps=1")
+    assert grpo.endswith("train_grpo.py recipe=tiny sft.max_steps=1 model.init_adapter=outputs/tiny-sft")
+    assert evaluate.endswith(
+        "eval/evaluate.py recipe=tiny sft.max_steps=1 checkpoints=[base,outputs/tiny-sft,outputs/tiny-grpo]"
+    )
+
+
+def test_several_nodes_need_a_master_address():
+    proc = launch("train", "--nnodes", "2", "recipe=tiny")
+    assert proc.returncode == 2 and "--nnodes 2 needs --master-addr" in proc.stderr
