@@ -11,7 +11,7 @@ import pytest
 import yaml
 from safetensors.torch import load_file
 
-from tests_helpers import REPO
+from tests_helpers import REPO, tiny_run_args
 
 pytestmark = pytest.mark.slow
 
@@ -34,13 +34,7 @@ def launch(tmp_path, model_dir, config: str, script: str, *extra: str):
         "--config_file",
         str(cpu_config(tmp_path, config)),
         script,
-        "recipe=tiny",
-        f"model.name_or_path={model_dir}",
-        "model.build_tiny=false",
-        f"data.root={tmp_path / 'data'}",
-        f"data.images={tmp_path / 'data' / 'images'}",
-        "data.synth.n=40",
-        f"mrsi.output_dir={tmp_path / 'mrsi'}",
+        *tiny_run_args(tmp_path, model_dir, posts=40),
         f"grpo.output_dir={out}",
         f"sft.output_dir={out}",
         *extra,

@@ -11,18 +11,14 @@ from safetensors.torch import load_file
 from mcr.checkpoints import LINEAGE_FILE, adapter_chain, export_merged, load_checkpoint
 from mcr.config import load_recipe
 
+from tests_helpers import tiny_run_args
+
 pytestmark = pytest.mark.slow
 
 
 def _overrides(tmp_path, model_dir):
     return [
-        "recipe=tiny",
-        f"model.name_or_path={model_dir}",
-        "model.build_tiny=false",
-        f"data.root={tmp_path / 'data'}",
-        f"data.images={tmp_path / 'data' / 'images'}",
-        "data.synth.n=30",
-        f"mrsi.output_dir={tmp_path / 'mrsi'}",
+        *tiny_run_args(tmp_path, model_dir, posts=30),
         f"sft.output_dir={tmp_path / 'sft'}",
         "sft.max_steps=3",
         "sft.save_steps=2",

@@ -16,7 +16,7 @@ from mcr.callbacks import COMPLETE_MARKER, complete_checkpoints
 from mcr.config import load_recipe
 from mcr.training import resume_checkpoint
 
-from tests_helpers import REPO
+from tests_helpers import REPO, tiny_run_args
 
 pytestmark = pytest.mark.slow
 MAX_STEPS = 10
@@ -26,13 +26,7 @@ def _command(tmp_path: Path, model_dir: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "train_grpo.py",
-        "recipe=tiny",
-        f"model.name_or_path={model_dir}",
-        "model.build_tiny=false",
-        f"data.root={tmp_path / 'data'}",
-        f"data.images={tmp_path / 'data' / 'images'}",
-        "data.synth.n=40",
-        f"mrsi.output_dir={tmp_path / 'mrsi'}",
+        *tiny_run_args(tmp_path, model_dir, posts=40),
         f"grpo.output_dir={tmp_path / 'run'}",
         f"grpo.max_steps={MAX_STEPS}",
         "grpo.save_steps=2",

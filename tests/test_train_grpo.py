@@ -13,18 +13,12 @@ from safetensors.torch import load_file
 
 from mcr.config import load_recipe
 
-from tests_helpers import REPO
+from tests_helpers import REPO, tiny_run_args
 
 
 def _overrides(tmp_path, model_dir, out):
     return [
-        "recipe=tiny",
-        f"model.name_or_path={model_dir}",
-        "model.build_tiny=false",
-        f"data.root={tmp_path / 'data'}",
-        f"data.images={tmp_path / 'data' / 'images'}",
-        "data.synth.n=20",
-        f"mrsi.output_dir={tmp_path / 'mrsi'}",
+        *tiny_run_args(tmp_path, model_dir, posts=20),
         f"grpo.output_dir={out}",
         "grpo.max_steps=2",
         "grpo.save_steps=1",

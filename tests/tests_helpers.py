@@ -1,3 +1,18 @@
+"""Helpers shared by the test modules."""
+
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_run_args(tmp_path: Path, model_dir: Path, posts: int) -> list[str]:
+    """The tiny recipe on a given model and a fresh synthetic data set (and MRSI data) under tmp_path."""
+    return [
+        "recipe=tiny",
+        f"model.name_or_path={model_dir}",
+        "model.build_tiny=false",
+        f"data.root={tmp_path / 'data'}",
+        f"data.images={tmp_path / 'data' / 'images'}",
+        f"data.synth.n={posts}",
+        f"mrsi.output_dir={tmp_path / 'mrsi'}",
+    ]
