@@ -157,3 +157,31 @@ def test_evaluation_compares_checkpoints_and_logs_to_wandb(sft_run, tiny_model_d
     table = json.loads(table_file.read_text())
     assert table["columns"][:6] == ["checkpoint", "id", "image", "input", "gold", "prediction"]
     assert len(table["data"]) == 2 * 3  # every sample of both checkpoints
+
+
+def test_mate_evaluation_end_to_end(tmp_path, tiny_model_dir):
+    """The tiny model on synthetic MATE: files per checkpoint, MATE's breakdowns, W&B offline."""
+    from mcr.data.synth_mate import write_synthetic_mate
+    from mcr.eval.evaluate import main as evaluate
+
+    root = write_synthetic_mate(tmp_path / "mate", n=30, seed=0, progress=False)
+    recipe = load_recipe(
+        [
+            "recipe=tiny_mate",
+            f"model.name_or_path={tiny_model_dir}",
+            "model.build_tiny=false",
+            f"data.root={root}",
+            f"data.images={root}",
+            f"eval.output_dir={tmp_path / 'eval'}",
+            "eval.max_new_tokens=8",
+            "eval.batch_size=4",
+            "eval.report_to=[wandb]",
+        ]
+    )
+    results = evaluate(recipe, ["base"])
+    metrics = json.loads((tmp_path / "eval" / "untrained" / "metrics.json").read_text())
+    assert metrics == json.loads(json.dumps(results["untrained"]))
+    assert {"accuracy", "by_task", "by_object_count", "by_pair", "format_rate", "mean_reward"} <= set(metrics)
+    assert metrics["counts"] == {"instances": 3, "missing_predictions": 0}
+    (run,) = (tmp_path / "eval" / "wandb").glob("offline-run-*")
+    assert b"eval/untrained/accuracy" in next(run.glob("run-*.wandb")).read_bytes()
