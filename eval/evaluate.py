@@ -151,6 +151,7 @@ def log_to_wandb(
             )
     run.log({"eval/samples": table})
     run.finish()
+    wandb.teardown()  # wait for W&B's writer to flush the run to disk before returning
 
 
 def main(recipe: Recipe, checkpoints: list[str]) -> dict[str, dict]:
