@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcr.data.errors import DataFormatError
-from mcr.data.jsonl import read_jsonl
 
 ENTITY_LEVEL = (
     "RelativePosition",
@@ -127,13 +126,3 @@ def score_mmra(items: Iterable[MmraItem], outputs: Mapping[str, str]) -> dict[st
         "by_granularity": {k: accuracy(v) for k, v in sorted(by_granularity.items())},
         "counts": {"items": len(overall), "missing_predictions": missing},
     }
-
-
-def read_outputs(path: str | Path, known: set[str]) -> dict[str, str]:
-    """Prediction lines ``{"id", "prediction"}``; an unknown id is an error."""
-    outputs = {}
-    for line, item in read_jsonl(path, "predictions"):
-        if str(item["id"]) not in known:
-            raise DataFormatError(f"id {item['id']!r} is not in the gold file", file=path, line=line)
-        outputs[str(item["id"])] = str(item.get("prediction", ""))
-    return outputs

@@ -137,22 +137,14 @@ def _recipe(args: argparse.Namespace) -> None:
 
 
 def _score_gmner(args: argparse.Namespace) -> None:
-    from mcr.data.jsonl import read_jsonl
     from mcr.data.twitter_gmner import load_twitter_gmner
     from mcr.eval.gmner import prediction_from_text, score_gmner
-    from mcr.eval.predictions import gmner_entities_from_json
+    from mcr.eval.predictions import gmner_entities_from_json, prediction_lines
 
     records = load_twitter_gmner(args.gold_root, args.split, types=None)
-    known = {r.id for r in records}
+    gold = f"the {args.split} split of {args.gold_root}"
     predictions = {}
-    for line, item in read_jsonl(args.pred, "predictions"):
-        record_id = str(item["id"])
-        if record_id not in known:
-            raise DataFormatError(
-                f"id {record_id!r} is not in the {args.split} split of {args.gold_root}",
-                file=args.pred,
-                line=line,
-            )
+    for line, record_id, item in prediction_lines(args.pred, {r.id for r in records}, gold):
         if "entities" in item:
             predictions[record_id] = gmner_entities_from_json(item["entities"], file=args.pred, line=line)
         elif {"prediction", "image_size", "input_size"} <= set(item):
@@ -165,61 +157,51 @@ def _score_gmner(args: argparse.Namespace) -> None:
                 file=args.pred,
                 line=line,
             )
-    result = score_gmner(records, predictions)
-    print(json.dumps(result, indent=2))
+    print(json.dumps(score_gmner(records, predictions), indent=2))
 
 
 def _score_mate(args: argparse.Namespace) -> None:
-    from mcr.data.jsonl import read_jsonl
     from mcr.data.mate import load_mate
     from mcr.eval.mate import score_mate
+    from mcr.eval.predictions import raw_outputs
 
     instances = load_mate(args.gold, require_images=False)
-    known = {i.id for i in instances}
-    outputs = {}
-    for line, item in read_jsonl(args.pred, "predictions"):
-        if str(item["id"]) not in known:
-            raise DataFormatError(f"id {item['id']!r} is not in {args.gold}", file=args.pred, line=line)
-        if "prediction" not in item:
-            raise DataFormatError("expected a 'prediction' (the raw model output)", file=args.pred, line=line)
-        outputs[str(item["id"])] = str(item["prediction"])
+    outputs = raw_outputs(args.pred, {i.id for i in instances}, args.gold)
     print(json.dumps(score_mate(instances, outputs), indent=2))
 
 
 def _score_mmra(args: argparse.Namespace) -> None:
-    from mcr.eval.mmra import load_mmra, read_outputs, score_mmra
+    from mcr.eval.mmra import load_mmra, score_mmra
+    from mcr.eval.predictions import raw_outputs
 
     items = load_mmra(args.gold)
-    print(json.dumps(score_mmra(items, read_outputs(args.pred, {i.id for i in items})), indent=2))
+    outputs = raw_outputs(args.pred, {i.id for i in items}, args.gold)
+    print(json.dumps(score_mmra(items, outputs), indent=2))
 
 
 def _score_grec(args: argparse.Namespace) -> None:
     from mcr.data.jsonl import read_jsonl
     from mcr.eval.grec import score_grec
+    from mcr.eval.predictions import prediction_lines
 
     gold = {str(item["id"]): item.get("boxes") or [] for _, item in read_jsonl(args.gold, "GREC gold")}
     predictions = {}
-    for line, item in read_jsonl(args.pred, "predictions"):
-        if str(item["id"]) not in gold:
-            raise DataFormatError(f"id {item['id']!r} is not in {args.gold}", file=args.pred, line=line)
+    for line, record_id, item in prediction_lines(args.pred, gold, args.gold):
         boxes, scores = item.get("boxes") or [], item.get("scores") or []
         if len(boxes) != len(scores):
             raise DataFormatError(f"{len(boxes)} boxes but {len(scores)} scores", file=args.pred, line=line)
-        predictions[str(item["id"])] = list(zip(boxes, scores, strict=True))
+        predictions[record_id] = list(zip(boxes, scores, strict=True))
     print(json.dumps(score_grec(gold, predictions), indent=2))
 
 
 def _score_mner_mi(args: argparse.Namespace) -> None:
-    from mcr.data.jsonl import read_jsonl
     from mcr.eval.mner_mi import load_mner_mi, score_mner_mi
+    from mcr.eval.predictions import prediction_lines
 
     records = load_mner_mi(args.gold)
     lengths = {r.id: len(r.tokens) for r in records}
     predictions = {}
-    for line, item in read_jsonl(args.pred, "predictions"):
-        record_id = str(item["id"])
-        if record_id not in lengths:
-            raise DataFormatError(f"id {record_id!r} is not in {args.gold}", file=args.pred, line=line)
+    for line, record_id, item in prediction_lines(args.pred, lengths, args.gold):
         if len(item.get("labels") or []) != lengths[record_id]:
             raise DataFormatError(f"expected {lengths[record_id]} labels", file=args.pred, line=line)
         predictions[record_id] = item["labels"]

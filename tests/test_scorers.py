@@ -265,3 +265,31 @@ def test_stats_commands(tmp_path, capsys):
     )
     mcr_main(["data", "stats", "mmra", "--file", str(mmra)])
     assert json.loads(capsys.readouterr().out)["granularity"] == {"image": 1}
+
+
+def test_score_commands_check_prediction_lines(tmp_path, capsys):
+    gold = tmp_path / "mmra.jsonl"
+    gold.write_text(
+        json.dumps(
+            {
+                "Task": "Layout",
+                "QA_type": "Choice QA",
+                "question": "q",
+                "image1": "a",
+                "image2": "b",
+                "options": "{'A': 'x'}",
+                "answer": "A",
+            }
+        )
+        + "\n"
+    )
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(json.dumps({"id": 0, "prediction": "(A)"}) + "\n")
+    mcr_main(["score", "mmra", "--gold", str(gold), "--pred", str(pred)])
+    assert json.loads(capsys.readouterr().out)["accuracy"] == 100.0
+    pred.write_text(json.dumps({"id": 0, "answer": "(A)"}) + "\n")
+    with pytest.raises(SystemExit, match=r"pred\.jsonl:1: expected a 'prediction'"):
+        mcr_main(["score", "mmra", "--gold", str(gold), "--pred", str(pred)])
+    pred.write_text(json.dumps({"id": 7, "prediction": "(A)"}) + "\n")
+    with pytest.raises(SystemExit, match=r"pred\.jsonl:1: id '7' is not in .*mmra\.jsonl"):
+        mcr_main(["score", "mmra", "--gold", str(gold), "--pred", str(pred)])
