@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcr.data.errors import DataFormatError
+from mcr.data.hf_export import find_parquet, materialize_image, read_parquet_rows
 
 ENTITY_LEVEL = (
     "RelativePosition",
@@ -49,12 +50,81 @@ class MmraItem:
         return "entity" if self.task in ENTITY_LEVEL else "image" if self.task in IMAGE_LEVEL else "other"
 
 
-def load_mmra(path: str | Path) -> list[MmraItem]:
-    """MMRA rows as JSONL (the export's fields; ``id`` defaults to the row index)."""
-    items = []
+REQUIRED = ("Task", "QA_type", "question", "image1", "image2", "options", "answer")
+
+
+def _item(raw: dict, index: int, *, file: Path, line: int | None, image1: str, image2: str) -> MmraItem:
+    """One checked item; the id is the row's ``id`` or, where the export has none, its row index."""
+    where = {"file": file, "line": line} if line else {"file": file, "record": f"row {index}"}
+    missing = [k for k in REQUIRED if k not in raw]
+    if missing:
+        raise DataFormatError(f"missing field(s) {missing}", **where)
+    options = raw["options"]
+    if isinstance(options, str):  # the export writes a Python dict literal; never eval it
+        try:
+            options = ast.literal_eval(options) if options.strip() else {}
+        except (ValueError, SyntaxError):
+            raise DataFormatError(f"options is not a dict literal: {options[:80]!r}", **where) from None
+    if not isinstance(options, dict):
+        raise DataFormatError(f"options is not a dict: {options!r:.80}", **where)
+    return MmraItem(
+        str(raw["id"]) if raw.get("id") is not None else str(index),
+        raw["Task"],
+        raw["QA_type"],
+        raw["question"],
+        image1,
+        image2,
+        {str(k): str(v) for k, v in options.items()},
+        str(raw["answer"]),
+    )
+
+
+def load_mmra(
+    path: str | Path, *, split: str = "train", images: str | Path | None = None, extract_images: bool = True
+) -> list[MmraItem]:
+    """MMRA rows from JSONL (image1/image2 paths relative to ``images`` or the file's folder) or
+    from the Hugging Face export (m-a-p/MMRA: a parquet file, or a snapshot folder and ``split``),
+    whose embedded images are written to ``images`` (default ``<folder>/images/<split>``) as
+    ``<id>_1.<ext>`` and ``<id>_2.<ext>``. ``id`` defaults to the row index."""
     path = Path(path)
+    if path.suffix == ".jsonl" or (path.is_file() and path.suffix != ".parquet"):
+        return _load_mmra_jsonl(path, Path(images) if images is not None else path.parent)
+    files = find_parquet(path, split)
+    if not files:
+        raise DataFormatError(
+            f"no MMRA data: expected a .jsonl file, a .parquet file or data/{split}-*.parquet", file=path
+        )
+    base = path.parent if path.is_file() else path
+    images_dir = Path(images) if images is not None else base / "images" / split
+    items, columns = [], [k for k in REQUIRED if k not in ("image1", "image2")]
+    if extract_images:
+        columns += ["image1", "image2"]
+    for index, (file, row_index, raw) in enumerate(
+        read_parquet_rows(files, columns=columns, optional=("id",), what="MMRA")
+    ):
+        name = str(raw["id"]) if raw.get("id") is not None else str(index)
+        paths = ["", ""]
+        if extract_images:
+            paths = [
+                materialize_image(
+                    raw[key],
+                    images_dir=images_dir,
+                    name=f"{name}_{k}",
+                    source=str(file),
+                    where=f"row {row_index}",
+                )
+                for k, key in enumerate(("image1", "image2"), start=1)
+            ]
+        else:
+            raw.update(image1="", image2="")
+        items.append(_item(raw, index, file=file, line=None, image1=paths[0], image2=paths[1]))
+    return items
+
+
+def _load_mmra_jsonl(path: Path, images: Path) -> list[MmraItem]:
     if not path.is_file():
         raise DataFormatError("no such MMRA file", file=path)
+    items = []
     with open(path, encoding="utf-8") as f:
         index = -1  # the row index, which is the id when the export has none
         for lineno, line in enumerate(f, start=1):
@@ -65,33 +135,10 @@ def load_mmra(path: str | Path) -> list[MmraItem]:
                 raw = json.loads(line)
             except ValueError as err:
                 raise DataFormatError(f"not JSON: {err}", file=path, line=lineno) from None
-            missing = [
-                k
-                for k in ("Task", "QA_type", "question", "image1", "image2", "options", "answer")
-                if k not in raw
-            ]
-            if missing:
-                raise DataFormatError(f"missing field(s) {missing}", file=path, line=lineno)
-            options = raw["options"]
-            if isinstance(options, str):  # the export writes a Python dict literal; never eval it
-                try:
-                    options = ast.literal_eval(options) if options.strip() else {}
-                except (ValueError, SyntaxError):
-                    raise DataFormatError(
-                        f"options is not a dict literal: {options[:80]!r}", file=path, line=lineno
-                    ) from None
-            items.append(
-                MmraItem(
-                    str(raw.get("id", index)),
-                    raw["Task"],
-                    raw["QA_type"],
-                    raw["question"],
-                    str(raw["image1"]),
-                    str(raw["image2"]),
-                    dict(options or {}),
-                    str(raw["answer"]),
-                )
-            )
+            if not isinstance(raw, dict):
+                raise DataFormatError("expected a JSON object", file=path, line=lineno)
+            image1, image2 = (str(images / str(raw.get(k, ""))) for k in ("image1", "image2"))
+            items.append(_item(raw, index, file=path, line=lineno, image1=image1, image2=image2))
     return items
 
 

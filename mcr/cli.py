@@ -39,9 +39,9 @@ def _synth_gmner(args: argparse.Namespace) -> None:
 def _stats_mate(args: argparse.Namespace) -> None:
     from collections import Counter
 
-    from mcr.data.mate import load_mate
+    from mcr.data.mate import load_mate_split
 
-    instances = load_mate(args.file, require_images=False)
+    instances = load_mate_split(args.file, args.split, require_images=False)
     print(
         json.dumps(
             {
@@ -62,7 +62,7 @@ def _stats_mmra(args: argparse.Namespace) -> None:
 
     from mcr.eval.mmra import load_mmra
 
-    items = load_mmra(args.file)
+    items = load_mmra(args.file, split=args.split, extract_images=False)
     print(
         json.dumps(
             {
@@ -94,6 +94,12 @@ def _stats_mner_mi(args: argparse.Namespace) -> None:
             indent=2,
         )
     )
+
+
+def _stats_grefcoco(args: argparse.Namespace) -> None:
+    from mcr.data.grefcoco import grefcoco_stats, load_grefcoco
+
+    print(json.dumps(grefcoco_stats(load_grefcoco(args.root, args.split, require_images=False)), indent=2))
 
 
 def _synth_mate(args: argparse.Namespace) -> None:
@@ -303,13 +309,24 @@ def build_parser() -> argparse.ArgumentParser:
     tg.add_argument("--split", default="test", choices=("train", "dev", "test"))
     tg.add_argument("--any-type", action="store_true", help="accept entity types beyond PER/LOC/ORG/OTHER")
     tg.set_defaults(func=_stats_twitter_gmner)
-    for name, func, helptext in (
-        ("mate", _stats_mate, "MATE instances as JSONL: tasks, object counts, attribute pairs"),
-        ("mmra", _stats_mmra, "MMRA rows as JSONL: subtasks, granularity, question types"),
-        ("mner-mi", _stats_mner_mi, "MNER-MI_<split>.txt: posts, images, entities by type"),
+    gr = stats_kinds.add_parser("grefcoco", help="gRefCOCO: expressions, no-/single-/multi-target, boxes")
+    gr.add_argument("--root", required=True, help="folder holding grefs(unc).json and instances.json")
+    gr.add_argument("--split", default="val", choices=("train", "val", "testA", "testB"))
+    gr.set_defaults(func=_stats_grefcoco)
+    for name, func, helptext, split in (
+        (
+            "mate",
+            _stats_mate,
+            "MATE (JSONL, or the parquet export): tasks, object counts, attribute pairs",
+            "cross_modal",
+        ),
+        ("mmra", _stats_mmra, "MMRA (JSONL, or the parquet export): subtasks, granularity, types", "train"),
+        ("mner-mi", _stats_mner_mi, "MNER-MI_<split>.txt: posts, images, entities by type", None),
     ):
         kind = stats_kinds.add_parser(name, help=helptext)
-        kind.add_argument("--file", required=True)
+        kind.add_argument("--file", required=True, help="a file, or an export folder (with --split)")
+        if split is not None:
+            kind.add_argument("--split", default=split, help=f"split of an export folder (default {split})")
         kind.set_defaults(func=func)
     return parser
 

@@ -1,9 +1,10 @@
-"""Loader for MATE instances in the public field layout, one JSON object per line.
+"""Loader for MATE instances in the public field layout.
 
-Fields: ``id``, ``image`` (a path relative to the file's folder, or to the images folder when
-one is given), ``scene`` (JSON text), ``question``, ``answer``, ``task``, ``object_count``,
-``pointer_attribute``, ``target_attribute``. Bad lines raise ``DataFormatError`` naming the
-file and line.
+Two layouts: JSONL (one instance a line; ``image`` a path relative to the file's folder, or to
+the images folder when one is given) and the Hugging Face parquet export with the images
+embedded. Fields: ``id``, ``image``, ``scene`` (JSON text), ``question``, ``answer``, ``task``,
+``object_count``, ``pointer_attribute``, ``target_attribute``. Bad records raise
+``DataFormatError`` naming the file and line (or parquet row).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcr.data.errors import DataFormatError
+from mcr.data.hf_export import find_parquet, materialize_image, read_parquet_rows
 from mcr.data.jsonl import read_jsonl
 
 FIELDS = (
@@ -48,54 +50,113 @@ class MateInstance:
         return json.loads(self.scene)["objects"]
 
 
+def _instance(
+    raw: dict, *, file: Path, line: int | None, where: str, image: str, require_images: bool, seen: dict
+) -> MateInstance:
+    """One checked instance; errors name ``file`` and ``line`` (JSONL) or the row (parquet)."""
+    record_id = str(raw.get("id"))
+
+    def error(problem: str) -> DataFormatError:
+        return DataFormatError(
+            problem, file=file, line=line, record=record_id if line else f"{record_id} ({where})"
+        )
+
+    missing = [k for k in FIELDS if k not in raw]
+    if missing:
+        raise error(f"missing field(s) {missing}")
+    if record_id in seen:
+        raise error(f"id repeats {seen[record_id]}")
+    seen[record_id] = f"line {line}" if line else where
+    if raw["task"] not in TASKS:
+        raise error(f"unknown task {raw['task']!r}; expected one of {TASKS}")
+    try:
+        objects = json.loads(raw["scene"])["objects"]
+    except (ValueError, KeyError, TypeError):
+        objects = None
+    if not isinstance(objects, list):
+        raise error("scene is not JSON with an 'objects' list")
+    if require_images and not Path(image).is_file():
+        raise error(f"image not found: {image}")
+    return MateInstance(
+        id=record_id,
+        image=image,
+        scene=raw["scene"],
+        question=raw["question"],
+        answer=str(raw["answer"]),
+        task=raw["task"],
+        object_count=int(raw["object_count"]),
+        pointer_attribute=raw["pointer_attribute"],
+        target_attribute=raw["target_attribute"],
+        source=f"{file}:{line}" if line else f"{file} {where}",
+        gold_object=raw.get("gold_object"),
+    )
+
+
 def load_mate(
     path: str | Path, *, images: str | Path | None = None, require_images: bool = True
 ) -> list[MateInstance]:
     """Read a MATE JSONL file; images resolve against ``images`` or the file's folder."""
     path = Path(path)
     base = Path(images) if images is not None else path.parent
-    instances, seen = [], {}
-    for lineno, raw in read_jsonl(path, "MATE"):
-        missing = [k for k in FIELDS if k not in raw]
-        if missing:
-            raise DataFormatError(f"missing field(s) {missing}", file=path, line=lineno, record=raw.get("id"))
-        record_id = str(raw["id"])
-        if record_id in seen:
-            raise DataFormatError(
-                f"id repeats line {seen[record_id]}", file=path, line=lineno, record=record_id
+    seen: dict[str, str] = {}
+    return [
+        _instance(
+            raw,
+            file=path,
+            line=lineno,
+            where=f"line {lineno}",
+            image=str(base / raw["image"]) if isinstance(raw.get("image"), str) else "",
+            require_images=require_images,
+            seen=seen,
+        )
+        for lineno, raw in read_jsonl(path, "MATE")
+    ]
+
+
+def load_mate_parquet(
+    files: list[Path], *, images: str | Path, extract_images: bool = True
+) -> list[MateInstance]:
+    """Read MATE's Hugging Face export (HiTZ/MATE: ``data/cross_modal-*.parquet``,
+    ``data/unimodal-*.parquet``). Embedded images are written to ``images/<id>.<ext>`` once;
+    ``extract_images=False`` reads the annotations alone (for statistics)."""
+    seen: dict[str, str] = {}
+    instances = []
+    columns = [f for f in FIELDS if f != "image"] + (["image"] if extract_images else [])
+    for file, index, raw in read_parquet_rows(files, columns=columns, what="MATE"):
+        where = f"row {index}"
+        image = ""
+        if extract_images:
+            image = materialize_image(
+                raw["image"], images_dir=Path(images), name=str(raw["id"]), source=str(file), where=where
             )
-        seen[record_id] = lineno
-        if raw["task"] not in TASKS:
-            raise DataFormatError(
-                f"unknown task {raw['task']!r}; expected one of {TASKS}",
-                file=path,
-                line=lineno,
-                record=record_id,
-            )
-        try:
-            objects = json.loads(raw["scene"])["objects"]
-        except (ValueError, KeyError, TypeError):
-            objects = None
-        if not isinstance(objects, list):
-            raise DataFormatError(
-                "scene is not JSON with an 'objects' list", file=path, line=lineno, record=record_id
-            )
-        image = base / raw["image"] if not Path(raw["image"]).is_absolute() else Path(raw["image"])
-        if require_images and not image.is_file():
-            raise DataFormatError(f"image not found: {image}", file=path, line=lineno, record=record_id)
+        else:
+            raw["image"] = ""
         instances.append(
-            MateInstance(
-                id=record_id,
-                image=str(image),
-                scene=raw["scene"],
-                question=raw["question"],
-                answer=str(raw["answer"]),
-                task=raw["task"],
-                object_count=int(raw["object_count"]),
-                pointer_attribute=raw["pointer_attribute"],
-                target_attribute=raw["target_attribute"],
-                source=f"{path}:{lineno}",
-                gold_object=raw.get("gold_object"),
+            _instance(
+                raw, file=file, line=None, where=where, image=image, require_images=extract_images, seen=seen
             )
         )
     return instances
+
+
+def load_mate_split(
+    root: str | Path, split: str, *, images: str | Path | None = None, require_images: bool = True
+) -> list[MateInstance]:
+    """A split of MATE from either layout: ``<root>/<split>.jsonl`` (the JSONL form, also what
+    ``mcr data synth mate`` writes) or the parquet export (``<root>/data/<split>-*.parquet``, e.g.
+    split ``cross_modal``), whose images go to ``images`` (default ``<root>/images/<split>``)."""
+    root = Path(root)
+    jsonl = root if root.suffix == ".jsonl" else root / f"{split}.jsonl"
+    if jsonl.is_file():
+        return load_mate(jsonl, images=images, require_images=require_images)
+    files = find_parquet(root, split)
+    if not files:
+        raise DataFormatError(
+            f"no MATE split {split!r}: expected {jsonl.name} or data/{split}-*.parquet", file=root
+        )
+    base = root.parent if root.is_file() else root
+    return load_mate_parquet(
+        files,
+        images=images if images is not None else base / "images" / split,
+        extract_images=require_images,
+    )
