@@ -12,6 +12,11 @@ from tqdm import tqdm
 from trl.data_utils import prepare_multimodal_messages
 
 
+def row_images(row: dict) -> list[Any]:
+    """A row's images in prompt order: ``image`` holds one image or a list of them."""
+    return list(row["image"]) if isinstance(row["image"], list | tuple) else [row["image"]]
+
+
 def generate(
     model: Any,
     processor: Any,
@@ -23,7 +28,8 @@ def generate(
     temperature: float = 1.0,
     desc: str = "generate",
 ) -> list[str]:
-    """Completions for ``rows`` (each with a conversational ``prompt`` and an ``image``), in order.
+    """Completions for ``rows`` (each with a conversational ``prompt`` and its ``image``, one or a
+    list), in order.
 
     Launched with several processes, each generates for its share of the rows and every
     process returns the whole list.
@@ -34,10 +40,14 @@ def generate(
     with state.split_between_processes(indexed) as shard:
         batches = [shard[i : i + batch_size] for i in range(0, len(shard), batch_size)]
         for batch in tqdm(batches, desc=desc, disable=not state.is_local_main_process):
-            messages = [prepare_multimodal_messages(row["prompt"], images=[row["image"]]) for _, row in batch]
+            images = [row_images(row) for _, row in batch]
+            messages = [
+                prepare_multimodal_messages(row["prompt"], images=imgs)
+                for (_, row), imgs in zip(batch, images, strict=True)
+            ]
             texts = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
             inputs = processor(
-                text=texts, images=[row["image"] for _, row in batch], return_tensors="pt", padding=True
+                text=texts, images=[i for imgs in images for i in imgs], return_tensors="pt", padding=True
             ).to(model.device)
             kwargs = {"do_sample": do_sample, "max_new_tokens": max_new_tokens}
             if do_sample:

@@ -10,7 +10,7 @@ when it is correct.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 Box = Sequence[float]
 SCORE_THRESHOLD = 0.7
@@ -51,12 +51,20 @@ def sample_f1(predicted: Sequence[Box], gold: Sequence[Box]) -> float:
 
 
 def score_grec(
-    gold: Mapping[str, Sequence[Box]], predictions: Mapping[str, Iterable[tuple[Box, float]]]
+    gold: Mapping[str, Sequence[Box]],
+    predictions: Mapping[str, Iterable[tuple[Box, float]]],
+    *,
+    invalid: Collection[str] = (),
 ) -> dict:
-    """``gold``: id -> boxes (empty for no-target); ``predictions``: id -> (box, score) pairs."""
+    """``gold``: id -> boxes (empty for no-target); ``predictions``: id -> (box, score) pairs;
+    ``invalid``: ids whose output could not be read, wrong whatever the gold (a generative model's
+    unreadable answer must not pass as "no box" on a no-target expression)."""
     no_target = no_target_ok = perfect = 0
     for sample_id, boxes in gold.items():
         kept = [box for box, score in predictions.get(sample_id, ()) if score >= SCORE_THRESHOLD]
+        if sample_id in invalid:
+            no_target += not boxes
+            continue
         if not boxes:
             no_target += 1
             no_target_ok += not kept
@@ -69,6 +77,7 @@ def score_grec(
         "counts": {
             "samples": len(gold),
             "no_target": no_target,
-            "missing_predictions": sum(k not in predictions for k in gold),
+            "missing_predictions": sum(k not in predictions and k not in invalid for k in gold),
+            "invalid_predictions": sum(k in invalid for k in gold),
         },
     }

@@ -146,8 +146,32 @@ class MrsiArgs:
 
 
 @dataclass
+class BenchmarkDataArgs:
+    root: str | None = field(
+        default=None,
+        metadata={
+            "help": "The benchmark's release: Twitter-GMNER root, MATE/MMRA export folder or file, "
+            "gRefCOCO folder (grefs(unc).json + instances.json), MNER-MI folder (MNER-MI_<split>.txt)."
+        },
+    )
+    images: str | None = field(default=None, metadata={"help": "Images folder; default <root>/images."})
+    split: str | None = field(default=None, metadata={"help": "Split; default the benchmark's test split."})
+
+
+@dataclass
 class EvalArgs:
-    split: str = field(default="test", metadata={"help": "Split to evaluate on."})
+    benchmarks: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Benchmarks to evaluate (gmner, mate, mmra, grec, mner_mi); [] evaluates the recipe's "
+            "task on its own data.root. Others read their data from eval.data.<name>."
+        },
+    )
+    data: dict[str, BenchmarkDataArgs] = field(
+        default_factory=dict,
+        metadata={"help": "Where each benchmark's data live: <name>: {root, images, split}."},
+    )
+    split: str = field(default="test", metadata={"help": "Split of the recipe's own task to evaluate on."})
     batch_size: int = field(default=16, metadata={"help": "Prompts per batched, left-padded generate call."})
     max_new_tokens: int = 256
     do_sample: bool = field(default=False, metadata={"help": "Greedy by default."})
@@ -161,6 +185,15 @@ class EvalArgs:
         metadata={"help": "[wandb] logs metrics and a table of samples (offline without login)."},
     )
     log_samples: int = field(default=32, metadata={"help": "Samples per checkpoint in the W&B table."})
+    backend: str = field(
+        default="hf", metadata={"help": "hf (transformers generate, data-parallel) or vllm (needs vLLM)."}
+    )
+    vllm: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Keyword arguments of vllm.LLM, e.g. tensor_parallel_size, gpu_memory_utilization."
+        },
+    )
 
 
 @dataclass

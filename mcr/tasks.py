@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 from mcr.config import Recipe
 from mcr.data.grpo_dataset import grpo_rows, user_prompt
-from mcr.data.mate import MateInstance, load_mate
+from mcr.data.mate import MateInstance, load_mate_split
 from mcr.data.schema import Record
+from mcr.rewards.format import format_score
 
 
 class Task(Protocol):
     name: str
     data_format: str
+    default_split: str
 
     def load(self, recipe: Recipe, split: str) -> list: ...
 
@@ -31,12 +32,15 @@ class Task(Protocol):
 
     def score(self, examples: Sequence, rows: Sequence[dict], completions: Sequence[str]) -> dict: ...
 
+    def format_score(self, completion: str) -> float: ...
+
     def headline(self, metrics: dict) -> dict[str, float]: ...
 
 
 class GmnerTask:
     name = "gmner"
     data_format = "twitter-gmner"
+    default_split = "test"
 
     def load(self, recipe: Recipe, split: str) -> list[Record]:
         from mcr.data.twitter_gmner import check_images, load_twitter_gmner
@@ -75,6 +79,9 @@ class GmnerTask:
         }
         return score_gmner(examples, predictions)
 
+    def format_score(self, completion: str) -> float:
+        return format_score(completion, self.name)
+
     def headline(self, metrics: dict) -> dict[str, float]:
         return {
             "GMNER F1": metrics["gmner"]["f1"],
@@ -91,10 +98,11 @@ def _position(obj: dict) -> str:
 class MateTask:
     name = "mate"
     data_format = "mate"
+    default_split = "test"
     visual = ("color", "shape")
 
     def load(self, recipe: Recipe, split: str) -> list[MateInstance]:
-        return load_mate(Path(recipe.data.root) / f"{split}.jsonl", images=recipe.data.images)
+        return load_mate_split(recipe.data.root, split, images=recipe.data.images)
 
     def rows(self, recipe: Recipe, examples: Sequence[MateInstance]) -> list[dict]:
         from PIL import Image
@@ -168,6 +176,9 @@ class MateTask:
         from mcr.eval.mate import score_mate
 
         return score_mate(examples, {row["id"]: text for row, text in zip(rows, completions, strict=True)})
+
+    def format_score(self, completion: str) -> float:
+        return format_score(completion, self.name)
 
     def headline(self, metrics: dict) -> dict[str, float]:
         return {"accuracy": metrics["accuracy"]}

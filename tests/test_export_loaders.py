@@ -3,7 +3,6 @@ exports (images embedded) and gRefCOCO; fixtures are written in those exact form
 
 from __future__ import annotations
 
-import io
 import json
 
 import datasets
@@ -16,53 +15,14 @@ from mcr.data.grefcoco import grefcoco_stats, load_grefcoco
 from mcr.data.mate import load_mate_split
 from mcr.eval.mmra import load_mmra
 
-
-def png_bytes(color: str, size=(40, 30), fmt="PNG") -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, color).save(buffer, format=fmt)
-    return buffer.getvalue()
-
-
-def mate_row(i: int, **extra) -> dict:
-    scene = {"objects": [{"name": f"Object_{k}", "size": 0.3, "material": "metal"} for k in range(3)]}
-    return {
-        "id": f"cm_{i}",
-        "image": {"bytes": png_bytes(["red", "blue"][i % 2]), "path": f"{i}.png"},
-        "scene": json.dumps(scene),
-        "question": "What is the name of the red object?",
-        "answer": "Object_1",
-        "task": "img2data",
-        "object_count": 3,
-        "pointer_attribute": "color",
-        "target_attribute": "name",
-        **extra,
-    }
-
-
-MATE_FEATURES = datasets.Features(
-    {
-        "id": datasets.Value("string"),
-        "image": datasets.Image(),
-        "scene": datasets.Value("string"),
-        "question": datasets.Value("string"),
-        "answer": datasets.Value("string"),
-        "task": datasets.Value("string"),
-        "object_count": datasets.Value("int64"),
-        "pointer_attribute": datasets.Value("string"),
-        "target_attribute": datasets.Value("string"),
-    }
+from benchmark_fixtures import (
+    MMRA_FEATURES,
+    mate_row,
+    mmra_rows,
+    png_bytes,
+    write_grefcoco,
+    write_mate_export,
 )
-
-
-def write_mate_export(root, rows, split="cross_modal"):
-    """HiTZ/MATE's layout: data/<split>-NNNNN-of-NNNNN.parquet with an Image feature."""
-    (root / "data").mkdir(parents=True, exist_ok=True)
-    half = len(rows) // 2 or 1
-    for shard, part in enumerate((rows[:half], rows[half:])):
-        if part:
-            ds = datasets.Dataset.from_list(part, features=MATE_FEATURES)
-            ds.to_parquet(str(root / "data" / f"{split}-{shard:05d}-of-00002.parquet"))
-    return root
 
 
 class TestMateExport:
@@ -117,46 +77,11 @@ class TestMateExport:
         assert not (root / "images").exists()  # statistics never write images
 
 
-MMRA_FEATURES = datasets.Features(
-    {
-        "Task": datasets.Value("string"),
-        "QA_type": datasets.Value("string"),
-        "question": datasets.Value("string"),
-        "image1": datasets.Image(),
-        "image2": datasets.Image(),
-        "options": datasets.Value("string"),
-        "answer": datasets.Value("string"),
-    }
-)
-
-
 class TestMmraExport:
-    def rows(self):
-        return [
-            {
-                "Task": "Layout",
-                "QA_type": "Choice QA",
-                "question": "Which layout do the two images share?",
-                "image1": {"bytes": png_bytes("red"), "path": None},
-                "image2": {"bytes": png_bytes("blue"), "path": None},
-                "options": "{'A': 'grid', 'B': 'row', 'C': 'circle', 'D': 'none'}",
-                "answer": "B",
-            },
-            {
-                "Task": "SubEvent",
-                "QA_type": "True or false QA",
-                "question": "Is the second image a sub-event of the first?",
-                "image1": {"bytes": png_bytes("white"), "path": None},
-                "image2": {"bytes": png_bytes("black"), "path": None},
-                "options": "",
-                "answer": "No",
-            },
-        ]
-
     def test_two_images_per_item_and_row_index_ids(self, tmp_path):
         (tmp_path / "MMRA" / "data").mkdir(parents=True)
         file = tmp_path / "MMRA" / "data" / "train-00000-of-00001.parquet"
-        datasets.Dataset.from_list(self.rows(), features=MMRA_FEATURES).to_parquet(str(file))
+        datasets.Dataset.from_list(mmra_rows(), features=MMRA_FEATURES).to_parquet(str(file))
         items = load_mmra(tmp_path / "MMRA")
         assert [i.id for i in items] == ["0", "1"]
         assert items[0].options == {"A": "grid", "B": "row", "C": "circle", "D": "none"}
@@ -167,50 +92,11 @@ class TestMmraExport:
 
     def test_a_parquet_file_directly_and_stats(self, tmp_path, capsys):
         file = tmp_path / "mmra.parquet"
-        datasets.Dataset.from_list(self.rows(), features=MMRA_FEATURES).to_parquet(str(file))
+        datasets.Dataset.from_list(mmra_rows(), features=MMRA_FEATURES).to_parquet(str(file))
         assert len(load_mmra(file)) == 2
         mcr_main(["data", "stats", "mmra", "--file", str(file)])
         stats = json.loads(capsys.readouterr().out)
         assert stats["subtasks"] == {"Layout": 1, "SubEvent": 1}
-
-
-def write_grefcoco(root, *, with_images=True):
-    """grefs(unc).json + instances.json (COCO) + COCO_train2014 images, as the release ships them."""
-    root.mkdir(parents=True)
-    images = [
-        {"id": 9, "file_name": "COCO_train2014_000000000009.jpg", "width": 64, "height": 48},
-        {"id": 25, "file_name": "COCO_train2014_000000000025.jpg", "width": 80, "height": 60},
-    ]
-    annotations = [
-        {"id": 100, "image_id": 9, "bbox": [1, 2, 10, 20], "category_id": 1, "area": 200, "iscrowd": 0},
-        {"id": 101, "image_id": 9, "bbox": [30.5, 4, 8, 8], "category_id": 1, "area": 64, "iscrowd": 0},
-        {"id": 102, "image_id": 25, "bbox": [0, 0, 5, 5], "category_id": 3, "area": 25, "iscrowd": 0},
-    ]
-    (root / "instances.json").write_text(
-        json.dumps(
-            {"images": images, "annotations": annotations, "categories": [{"id": 1, "name": "person"}]}
-        )
-    )
-
-    def sentence(i, text):
-        return {"sent_id": i, "sent": text, "raw": text.capitalize(), "tokens": text.split()}
-
-    refs = [
-        {"ref_id": 1, "image_id": 9, "ann_id": [100, 101], "split": "val", "no_target": False,
-         "sentences": [sentence(10, "two people"), sentence(11, "both players")]},
-        {"ref_id": 2, "image_id": 9, "ann_id": [-1], "split": "val", "no_target": True,
-         "sentences": [sentence(12, "the dog on the left")]},
-        {"ref_id": 3, "image_id": 25, "ann_id": [102], "split": "testA", "no_target": False,
-         "sentences": [sentence(13, "the car")]},
-        {"ref_id": 4, "image_id": 25, "ann_id": 102, "split": "val", "no_target": False,
-         "sentences": [sentence(14, "car")]},
-    ]  # fmt: skip
-    (root / "grefs(unc).json").write_text(json.dumps(refs))
-    if with_images:
-        (root / "images").mkdir()
-        for image in images:
-            Image.new("RGB", (image["width"], image["height"])).save(root / "images" / image["file_name"])
-    return root
 
 
 class TestGrefcoco:

@@ -141,21 +141,25 @@ def test_evaluation_compares_checkpoints_and_logs_to_wandb(sft_run, tiny_model_d
     tmp, _, _ = sft_run
     recipe = load_recipe([*_overrides(tmp, tiny_model_dir), "eval.report_to=[wandb]"])
     results = evaluate(recipe, ["base", str(tmp / "sft")])
-    assert set(results) == {"untrained", "sft"}
-    for label in results:
-        metrics = json.loads((tmp / "eval" / label / "metrics.json").read_text())
+    assert set(results) == {"gmner"} and set(results["gmner"]) == {"untrained", "sft"}
+    for label in results["gmner"]:
+        metrics = json.loads((tmp / "eval" / "gmner" / label / "metrics.json").read_text())
         assert {"gmner", "mner", "eeg", "bias", "format_rate", "mean_reward", "rewards"} <= set(metrics)
-        lines = (tmp / "eval" / label / "predictions.jsonl").read_text().splitlines()
+        lines = (tmp / "eval" / "gmner" / label / "predictions.jsonl").read_text().splitlines()
         assert len(lines) == 3 and {"id", "prediction", "gold", "reward", "rewards"} <= set(
             json.loads(lines[0])
         )
     (run,) = (tmp / "eval" / "wandb").glob("offline-run-*")
     record = next(run.glob("run-*.wandb")).read_bytes()  # the offline run's log, to sync later
-    for key in ("eval/sft/gmner_f1", "eval/untrained/format_rate", "eval/sft/rewards/consistency"):
+    for key in (
+        "eval/gmner/sft/gmner_f1",
+        "eval/gmner/untrained/format_rate",
+        "eval/gmner/sft/rewards/consistency",
+    ):
         assert key.encode() in record
     (table_file,) = run.glob("files/media/table/eval/samples_*.table.json")
     table = json.loads(table_file.read_text())
-    assert table["columns"][:6] == ["checkpoint", "id", "image", "input", "gold", "prediction"]
+    assert table["columns"][:7] == ["benchmark", "checkpoint", "id", "image", "input", "gold", "prediction"]
     assert len(table["data"]) == 2 * 3  # every sample of both checkpoints
 
 
@@ -179,9 +183,9 @@ def test_mate_evaluation_end_to_end(tmp_path, tiny_model_dir):
         ]
     )
     results = evaluate(recipe, ["base"])
-    metrics = json.loads((tmp_path / "eval" / "untrained" / "metrics.json").read_text())
-    assert metrics == json.loads(json.dumps(results["untrained"]))
+    metrics = json.loads((tmp_path / "eval" / "mate" / "untrained" / "metrics.json").read_text())
+    assert metrics == json.loads(json.dumps(results["mate"]["untrained"]))
     assert {"accuracy", "by_task", "by_object_count", "by_pair", "format_rate", "mean_reward"} <= set(metrics)
     assert metrics["counts"] == {"instances": 3, "missing_predictions": 0}
     (run,) = (tmp_path / "eval" / "wandb").glob("offline-run-*")
-    assert b"eval/untrained/accuracy" in next(run.glob("run-*.wandb")).read_bytes()
+    assert b"eval/mate/untrained/accuracy" in next(run.glob("run-*.wandb")).read_bytes()

@@ -81,14 +81,14 @@ def model_space(record: Record, *, min_pixels: int, max_pixels: int) -> tuple[tu
     return size, box_space, model_input_size(*size, min_pixels=min_pixels, max_pixels=max_pixels)
 
 
-def user_prompt(task: str, **fields: object) -> list[dict]:
-    """The conversational prompt: the image, then the task's instruction rendered with ``fields``."""
+def user_prompt(task: str, *, n_images: int = 1, **fields: object) -> list[dict]:
+    """The conversational prompt: the image(s), then the task's instruction rendered with ``fields``."""
     return [
         {
             "role": "user",
             "content": [
-                {"type": "image", "text": None},
-                {"type": "text", "text": render_prompt(task, **fields)},
+                *({"type": "image", "text": None} for _ in range(n_images)),
+                {"type": "text", "text": render_prompt(task, n_images=n_images, **fields)},
             ],
         }
     ]

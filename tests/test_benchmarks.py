@@ -1,0 +1,213 @@
+"""Checkpoint evaluation on every benchmark: the eval-only tasks' scoring, the per-benchmark
+data settings, and an end-to-end run of the tiny model on five benchmarks' fixtures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import ClassVar
+
+import pytest
+from PIL import Image
+
+from mcr.config import RecipeError, load_recipe
+from mcr.data.grefcoco import GrecSample
+from mcr.data.grpo_dataset import user_prompt
+from mcr.eval.benchmarks import BENCHMARKS, GrecBenchmark, MmraBenchmark, get_benchmark, place_entities
+from mcr.eval.evaluate import benchmark_setup, split_eval_args
+from mcr.eval.generate import row_images
+from mcr.eval.grec import score_grec
+from mcr.eval.mmra import MmraItem
+
+from benchmark_fixtures import mate_row, write_grefcoco, write_mate_export, write_mmra_export, write_mner_mi
+
+
+def wrap(answer: str) -> str:
+    return f"<think>\nlooked at both images\n</think>\n<answer>{answer}</answer>"
+
+
+class TestMmra:
+    item = MmraItem("0", "Layout", "Choice QA", "q", "a.jpg", "b.jpg", {"A": "x", "B": "y"}, "B")
+    yes_no = MmraItem("1", "SubEvent", "True or false QA", "q", "c.jpg", "d.jpg", {}, "No")
+
+    def test_rule_reads_the_answer_value_not_the_reasoning(self):
+        bench = MmraBenchmark()
+        # the reasoning mentions (A) twice; under the contract only the answer's value counts
+        text = '<think>\n(A) fits one image, (A) again\n</think>\n<answer>{"answer": "B"}</answer>'
+        rows = [{"id": "0"}, {"id": "1"}]
+        result = bench.score([self.item, self.yes_no], rows, [text, wrap('{"answer": "no"}')])
+        assert result["accuracy"] == 100.0
+        # outside the contract the official rule reads the whole response
+        result = bench.score([self.item, self.yes_no], rows, ["(A) or (B)? (B)", "I know"])
+        assert result["accuracy"] == 50.0
+        assert bench.format_score(text) == 1.0 and bench.format_score("(B)") == 0.0
+        assert bench.format_score(wrap('{"answer": 2}')) == 0.0
+
+
+class TestGrec:
+    samples: ClassVar = [
+        GrecSample("1", "r1", "val", "two people", "x.jpg", (200, 100), ((0, 0, 50, 50), (100, 0, 150, 50))),
+        GrecSample("2", "r2", "val", "the dog", "x.jpg", (200, 100), ()),
+        GrecSample("3", "r3", "val", "nothing", "x.jpg", (200, 100), ()),
+    ]
+    # the model saw the 200x100 image as 100x50: its boxes are half size
+    rows: ClassVar = [{"id": s.id, "image_size": [200, 100], "input_size": [100, 50]} for s in samples]
+
+    def test_boxes_are_rescaled_and_unreadable_answers_are_wrong(self):
+        bench = GrecBenchmark()
+        outputs = [wrap("[[0, 0, 25, 25], [50, 0, 75, 25]]"), wrap("[]"), "no idea"]
+        result = bench.score(self.samples, self.rows, outputs)
+        # sample 1: both boxes match after x2 rescaling (F1 = 1); sample 2: correct no-target;
+        # sample 3: no-target but unreadable -> wrong, not "no box"
+        assert result["n_acc"] == 50.0 and result["pr_f1_1"] == round(200 / 3, 2)
+        assert result["counts"]["invalid_predictions"] == 1
+        assert bench.boxes(wrap("[[1, 2, 3]]"), [2, 2], [1, 1]) is None
+        assert bench.format_score(outputs[0]) == 1.0 and bench.format_score(wrap('{"boxes": []}')) == 0.0
+
+    def test_invalid_ids_in_the_scorer(self):
+        gold = {"a": [(0, 0, 10, 10)], "b": []}
+        assert score_grec(gold, {"a": [((0, 0, 10, 10), 1.0)]}, invalid={"b"})["n_acc"] == 0.0
+        assert score_grec(gold, {"a": [((0, 0, 10, 10), 1.0)]})["n_acc"] == 100.0  # missing = no box
+
+
+class TestMnerMi:
+    def test_spans_are_placed_on_the_first_free_occurrence(self):
+        tokens = ["Paris", "loves", "Paris", "Hilton"]
+        labels, unplaced = place_entities(
+            tokens, [("Paris", "LOC"), ("Paris Hilton", "PER"), ("Paris", "LOC"), ("Rome", "LOC")]
+        )
+        # "Paris Hilton" takes tokens 2-3; the second "Paris" finds no free occurrence left
+        assert labels == ["B-LOC", "O", "B-PER", "I-PER"] and unplaced == 2
+
+
+def test_benchmark_registry_and_names():
+    assert set(BENCHMARKS) == {"gmner", "mate", "mmra", "grec", "mner_mi"}
+    assert get_benchmark("mner-mi") is BENCHMARKS["mner_mi"]
+    with pytest.raises(ValueError, match=r"unknown benchmark 'vqa'"):
+        get_benchmark("vqa")
+    assert row_images({"image": ["a", "b"]}) == ["a", "b"] and row_images({"image": "a"}) == ["a"]
+
+
+def test_benchmark_data_settings(tmp_path):
+    checkpoints, rest = split_eval_args(["checkpoint=out/x", "benchmarks=[gmner,mmra]", "eval.batch_size=2"])
+    assert checkpoints == ["out/x"] and rest == ["eval.benchmarks=[gmner,mmra]", "eval.batch_size=2"]
+    recipe = load_recipe(
+        ["recipe=tiny", *rest, "eval.data.mmra.root=/data/MMRA", "eval.data.gmner.split=dev"]
+    )
+    own, gmner, split = benchmark_setup(recipe, "gmner")
+    assert own is recipe and gmner.name == "gmner" and split == "dev"
+    derived, _, split = benchmark_setup(recipe, "mmra")
+    assert (derived.task, derived.data.root, derived.data.format, split) == (
+        "mmra",
+        "/data/MMRA",
+        "mmra",
+        "train",
+    )
+    assert derived.model == recipe.model and derived.eval == recipe.eval
+    with pytest.raises(RecipeError, match=r"benchmark 'grec' needs its data: pass eval.data.grec.root="):
+        benchmark_setup(recipe, "grec")
+
+
+@pytest.mark.slow
+def test_evaluation_on_five_benchmarks(tmp_path, tiny_model_dir, synth_root):
+    """The tiny model, untrained, on synthetic Twitter-GMNER plus MATE and MMRA parquet exports,
+    gRefCOCO and MNER-MI fixtures: one folder and one table per benchmark, W&B offline."""
+    from mcr.eval.evaluate import main as evaluate
+
+    mate = write_mate_export(tmp_path / "MATE", [mate_row(i) for i in range(3)])
+    mmra = write_mmra_export(tmp_path / "MMRA")
+    grefcoco = write_grefcoco(tmp_path / "grefcoco")
+    mner = write_mner_mi(tmp_path / "MNER-MI")
+    recipe = load_recipe(
+        [
+            "recipe=tiny",
+            f"model.name_or_path={tiny_model_dir}",
+            "model.build_tiny=false",
+            f"data.root={synth_root}",
+            f"data.images={synth_root / 'images'}",
+            "data.synth.n=0",
+            "eval.benchmarks=[gmner,mate,mmra,grec,mner-mi]",
+            f"eval.data.mate.root={mate}",
+            "eval.data.mate.split=cross_modal",
+            f"eval.data.mmra.root={mmra}",
+            f"eval.data.grec.root={grefcoco}",
+            f"eval.data.mner_mi.root={mner}",
+            f"eval.output_dir={tmp_path / 'eval'}",
+            "eval.max_samples=3",
+            "eval.max_new_tokens=8",
+            "eval.batch_size=2",
+            "eval.report_to=[wandb]",
+        ]
+    )
+    results = evaluate(recipe, ["base"])
+    assert list(results) == ["gmner", "mate", "mmra", "grec", "mner_mi"]
+    expected = {
+        "gmner": {"gmner", "mner", "eeg", "mean_reward", "rewards"},
+        "mate": {"accuracy", "by_task", "by_pair"},
+        "mmra": {"accuracy", "by_subtask", "by_granularity"},
+        "grec": {"n_acc", "pr_f1_1"},
+        "mner_mi": {"precision", "recall", "f1"},
+    }
+    sizes = {"gmner": 3, "mate": 3, "mmra": 2, "grec": 3, "mner_mi": 2}
+    for name, keys in expected.items():
+        folder = tmp_path / "eval" / name / "untrained"
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert keys | {"format_rate", "split", "checkpoint"} <= set(metrics), name
+        assert ("mean_reward" in metrics) == (name == "gmner")  # rewards only on the recipe's task
+        lines = [json.loads(x) for x in (folder / "predictions.jsonl").read_text().splitlines()]
+        assert len(lines) == sizes[name] and all(isinstance(x["prediction"], str) for x in lines)
+    assert (
+        json.loads((tmp_path / "eval" / "grec" / "untrained" / "metrics.json").read_text())["split"] == "val"
+    )
+    # MATE's embedded images were written out and the model saw them
+    assert len(list((mate / "images" / "cross_modal").iterdir())) == 3
+    with Image.open(mmra / "images" / "train" / "0_2.png") as image:
+        assert image.getpixel((0, 0)) == (0, 0, 255)
+    (run,) = (tmp_path / "eval" / "wandb").glob("offline-run-*")
+    record = next(run.glob("run-*.wandb")).read_bytes()
+    for key in ("eval/mmra/untrained/accuracy", "eval/grec/untrained/pr@f1=1", "eval/mner_mi/untrained/f1"):
+        assert key.encode() in record, key
+
+
+class TestVllmBackend:
+    def test_requests_carry_the_chat_text_and_every_image(self, tiny_model_dir):
+        from mcr.eval.vllm_backend import vllm_requests
+        from mcr.training import load_processor
+
+        processor = load_processor(str(tiny_model_dir), min_pixels=56 * 56, max_pixels=112 * 112)
+        images = [Image.new("RGB", (64, 64), c) for c in ("red", "blue")]
+        rows = [
+            {"prompt": user_prompt("mmra", n_images=2, question="same place?", options={}), "image": images},
+            {"prompt": user_prompt("grec", expression="the dog"), "image": images[0]},
+        ]
+        two, one = vllm_requests(processor, rows)
+        assert two["prompt"].count("<|vision_start|><|image_pad|><|vision_end|>") == 2
+        assert two["multi_modal_data"] == {"image": images}
+        assert one["prompt"].count("<|image_pad|>") == 1 and one["multi_modal_data"] == {"image": images[0]}
+        assert one["prompt"].endswith("<|im_start|>assistant\n") and "Expression: the dog" in one["prompt"]
+
+    def test_adapters_are_merged_for_vllm(self, tiny_model_dir, tmp_path):
+        from peft import LoraConfig, get_peft_model
+
+        from mcr.checkpoints import load_checkpoint
+        from mcr.eval.vllm_backend import model_folder
+
+        model = get_peft_model(
+            load_checkpoint(None, str(tiny_model_dir)), LoraConfig(r=2, target_modules=["q_proj"])
+        )
+        model.save_pretrained(tmp_path / "run" / "sft")
+        assert model_folder("base", str(tiny_model_dir), tmp_path / "merged") == str(tiny_model_dir)
+        merged = model_folder(str(tmp_path / "run" / "sft"), str(tiny_model_dir), tmp_path / "merged")
+        assert (
+            merged == str(tmp_path / "merged" / "sft")
+            and (tmp_path / "merged" / "sft" / "config.json").is_file()
+        )
+
+    def test_missing_vllm_is_a_clear_error(self, monkeypatch):
+        from mcr.eval.evaluate import check_backend
+
+        monkeypatch.setitem(sys.modules, "vllm", None)  # as if not installed
+        with pytest.raises(RuntimeError, match=r"eval.backend=vllm needs vLLM, which is not installed"):
+            check_backend(load_recipe(["recipe=tiny", "eval.backend=vllm"]))
+        with pytest.raises(RecipeError, match=r"eval.backend must be hf or vllm, not 'tgi'"):
+            check_backend(load_recipe(["recipe=tiny", "eval.backend=tgi"]))
