@@ -91,3 +91,52 @@ def test_sft_two_processes_zero2(tmp_path, tiny_model_dir):
         "sft.report_to=none",
     )
     assert_both_ranks_trained(out, steps=2, zero_stage=2)
+
+
+def test_evaluation_two_processes_matches_one(tmp_path, tiny_model_dir):
+    """Data-parallel generation: two processes share the examples (an odd number, so the shares
+    differ) and write exactly what one process writes, on a one-image and a two-image benchmark."""
+    from benchmark_fixtures import write_mmra_export
+
+    mmra = write_mmra_export(tmp_path / "MMRA")
+    args = (
+        "eval.benchmarks=[gmner,mmra]",
+        f"eval.data.mmra.root={mmra}",
+        "eval.max_samples=5",
+        "eval.batch_size=1",  # no padding, so both runs compute the very same sums
+        "eval.max_new_tokens=6",
+        "eval.report_to=[]",
+    )
+    outputs = {}
+    for processes in (1, 2):
+        path = cpu_config(tmp_path, "cpu")  # on the CPU, two processes are accelerate's MULTI_CPU
+        kind = "MULTI_CPU" if processes == 2 else "'NO'"
+        path.write_text(
+            path.read_text()
+            .replace("num_processes: 2", f"num_processes: {processes}")
+            .replace("distributed_type: 'NO'", f"distributed_type: {kind}")
+        )
+        folder = tmp_path / f"eval-{processes}"
+        cmd = [
+            sys.executable,
+            "-m",
+            "accelerate.commands.launch",
+            "--config_file",
+            str(path),
+            "eval/evaluate.py",
+            *tiny_run_args(tmp_path, tiny_model_dir, posts=60),
+            f"eval.output_dir={folder}",
+            *args,
+        ]
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
+        assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
+        assert proc.stdout.count("== MCR evaluation") == 2  # the tables print once, on the main process
+        outputs[processes] = {
+            name: (folder / name / "untrained" / "predictions.jsonl").read_text()
+            for name in ("gmner", "mmra")
+        }
+    for name in ("gmner", "mmra"):
+        lines = [json.loads(x) for x in outputs[2][name].splitlines()]
+        assert len(lines) == (5 if name == "gmner" else 2) and len({x["id"] for x in lines}) == len(lines)
+        assert outputs[2][name] == outputs[1][name]
