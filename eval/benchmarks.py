@@ -46,10 +46,6 @@ def _sizes(recipe: Recipe, path: str) -> tuple[list[int], list[int]]:
     )
 
 
-def _images_dir(recipe: Recipe) -> Path:
-    return Path(recipe.data.images) if recipe.data.images else Path(recipe.data.root) / "images"
-
-
 def _is_box(value: Any) -> bool:
     return (
         type(value) is list
@@ -122,7 +118,7 @@ class GrecBenchmark:
     default_split = "val"
 
     def load(self, recipe: Recipe, split: str) -> list[GrecSample]:
-        return load_grefcoco(recipe.data.root, split, images=_images_dir(recipe))
+        return load_grefcoco(recipe.data.root, split, images=Path(recipe.images_dir))
 
     def rows(self, recipe: Recipe, examples: Sequence[GrecSample]) -> list[dict]:
         rows = []
@@ -210,7 +206,7 @@ class MnerMiBenchmark:
     def load(self, recipe: Recipe, split: str) -> list[MnerMiRecord]:
         path = Path(recipe.data.root) / f"MNER-MI_{split}.txt"
         records = load_mner_mi(path)
-        images = _images_dir(recipe)
+        images = Path(recipe.images_dir)
         for record in records:
             if not record.images:
                 raise DataFormatError("post has no image", file=path, record=record.id)
