@@ -11,8 +11,8 @@
 # eval/evaluate.py on the untrained, SFT and GRPO checkpoints, printing one comparison table.
 #
 # Options (before the recipe arguments):
-#   --config FILE        accelerate config (default: recipes/accelerate/cpu.yaml without a GPU,
-#                        recipes/accelerate/ddp.yaml with one)
+#   --config FILE        accelerate config (default: recipes/accelerate/ddp.yaml with a GPU or
+#                        with several processes, recipes/accelerate/cpu.yaml for one on the CPU)
 #   --nproc N            processes (GPUs) per node (default: the config's, or every visible GPU)
 #   --nnodes N           number of nodes; with --node-rank R --master-addr HOST --master-port PORT
 #                        (default from Slurm's SLURM_NNODES/SLURM_NODEID or MASTER_ADDR/MASTER_PORT)
@@ -104,11 +104,21 @@ parse_launch_options() {
   done
   local gpus
   gpus="$(gpu_count)"
+  local cpu_processes=""
   if [[ -z "$config" ]]; then
-    if [[ "$gpus" -gt 0 ]]; then config="recipes/accelerate/ddp.yaml"; else config="recipes/accelerate/cpu.yaml"; fi
+    if [[ "$gpus" -gt 0 ]]; then
+      config="recipes/accelerate/ddp.yaml"
+    elif [[ "${nproc:-1}" -gt 1 || "$nnodes" -gt 1 ]]; then
+      # several processes without a GPU: data parallel over gloo (cpu.yaml would start one)
+      config="recipes/accelerate/ddp.yaml"
+      cpu_processes=1
+    else
+      config="recipes/accelerate/cpu.yaml"
+    fi
   fi
   if [[ -z "$nproc" && "$gpus" -gt 0 ]]; then nproc="$gpus"; fi
   LAUNCH=("$VENV/bin/accelerate" launch --config_file "$config")
+  if [[ -n "$cpu_processes" ]]; then LAUNCH+=(--mixed_precision no); fi
   if [[ -n "$nproc" ]]; then LAUNCH+=(--num_processes "$((nproc * nnodes))"); fi
   if [[ "$nnodes" -gt 1 ]]; then
     if [[ -z "$master_addr" ]]; then log "--nnodes $nnodes needs --master-addr (or MASTER_ADDR)"; exit 2; fi

@@ -14,7 +14,6 @@ import sys
 import time
 
 import transformers
-from accelerate import PartialState
 from trl import GRPOConfig, GRPOTrainer
 
 from mcr.checkpoints import adapter_chain, write_lineage
@@ -31,6 +30,7 @@ from mcr.training import (
     load_split,
     model_init_kwargs,
     prepare_mrsi,
+    process_state,
     setup_logging,
     train_and_save,
 )
@@ -40,7 +40,7 @@ logger = logging.getLogger("mcr.train_grpo")
 
 def main(recipe: Recipe) -> dict:
     started = time.perf_counter()
-    state = PartialState()
+    state = process_state()
 
     ##########
     # Logging

@@ -16,7 +16,6 @@ import sys
 import time
 
 import transformers
-from accelerate import PartialState
 from trl import SFTConfig, SFTTrainer
 
 from mcr.config import Recipe, RecipeError, load_recipe
@@ -29,6 +28,7 @@ from mcr.training import (
     lora_config,
     model_init_kwargs,
     prepare_mrsi,
+    process_state,
     setup_logging,
     train_and_save,
 )
@@ -38,7 +38,7 @@ logger = logging.getLogger("mcr.train_sft")
 
 def main(recipe: Recipe) -> dict:
     started = time.perf_counter()
-    state = PartialState()
+    state = process_state()
 
     ##########
     # Logging

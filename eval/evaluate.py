@@ -25,7 +25,6 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from accelerate import PartialState
 from PIL import Image
 
 from mcr.checkpoints import load_checkpoint
@@ -39,6 +38,7 @@ from mcr.training import (
     ensure_model,
     load_processor,
     model_init_kwargs,
+    process_state,
     setup_logging,
 )
 
@@ -92,7 +92,7 @@ def check_backend(recipe: Recipe) -> None:
         from mcr.eval.vllm_backend import require_vllm
 
         require_vllm()
-        if PartialState().num_processes > 1:
+        if process_state().num_processes > 1:
             raise RecipeError(
                 "eval.backend=vllm runs in one process (set eval.vllm.tensor_parallel_size for several "
                 "GPUs); launch it without --num_processes"
@@ -242,7 +242,7 @@ def _open_images(row: dict) -> None:
 
 def main(recipe: Recipe, checkpoints: list[str]) -> dict[str, dict[str, dict]]:
     check_backend(recipe)
-    state = PartialState()
+    state = process_state()
     setup_logging(state.is_main_process)
 
     names = [get_benchmark(n).name for n in (recipe.eval.benchmarks or [recipe.task])]
@@ -264,7 +264,14 @@ def main(recipe: Recipe, checkpoints: list[str]) -> dict[str, dict[str, dict]]:
         model_path, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
     )
     out_dir = Path(recipe.eval_dir)
-    logger.info("evaluating %s on %s -> %s", checkpoints, names, out_dir)
+    logger.info(
+        "evaluating %s on %s -> %s (%d process%s)",
+        checkpoints,
+        names,
+        out_dir,
+        state.num_processes,
+        "es" if state.num_processes > 1 else "",
+    )
 
     results: dict[str, dict[str, dict]] = {name: {} for name in names}
     samples: dict[str, dict[str, list]] = {name: {} for name in names}

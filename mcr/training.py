@@ -241,6 +241,20 @@ def print_summary(title: str, output_dir: str, metrics: dict[str, Any], seconds:
     print("\n".join(lines), flush=True)
 
 
+def process_state():
+    """The process's ``accelerate.PartialState``, created here before anything else asks for it.
+
+    Without a GPU, accelerate only forms a process group over gloo when told it runs on the CPU
+    (``cpu=True``); otherwise each process of ``accelerate launch --num_processes N`` would do the
+    whole job alone. DeepSpeed launches set up their own group and keep the default.
+    """
+    import torch
+    from accelerate import PartialState
+
+    deepspeed = os.environ.get("ACCELERATE_USE_DEEPSPEED", "false").lower() == "true"
+    return PartialState(cpu=not torch.cuda.is_available() and not deepspeed)
+
+
 def setup_logging(is_main_process: bool) -> None:
     """INFO logs on the main process, warnings only elsewhere; quiet transformers and datasets."""
     import datasets

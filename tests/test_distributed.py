@@ -45,13 +45,13 @@ def launch(tmp_path, model_dir, config: str, script: str, *extra: str):
     return out
 
 
-def assert_both_ranks_trained(out, steps: int, zero_stage: int) -> None:
+def assert_both_ranks_trained(out, steps: int, zero_stage: int | None, kind: str = "DEEPSPEED") -> None:
     reports = sorted(
         (json.loads(p.read_text()) for p in (out / "ranks").glob("rank*.json")), key=lambda r: r["rank"]
     )
     assert [r["rank"] for r in reports] == [0, 1]
     assert all(r["world_size"] == 2 and r["steps_this_run"] == steps for r in reports)
-    assert all(r["distributed_type"] == "DEEPSPEED" and r["zero_stage"] == zero_stage for r in reports)
+    assert all(r["distributed_type"] == kind and r["zero_stage"] == zero_stage for r in reports)
     adapter = load_file(out / "adapter_model.safetensors")
     lora_b = [k for k in adapter if "lora_B" in k]
     assert lora_b and any(adapter[k].abs().sum() > 0 for k in lora_b)  # moved from its zero start
@@ -93,6 +93,12 @@ def test_sft_two_processes_zero2(tmp_path, tiny_model_dir):
     assert_both_ranks_trained(out, steps=2, zero_stage=2)
 
 
+def test_grpo_two_cpu_processes_plain_data_parallel(tmp_path, tiny_model_dir):
+    # ddp.yaml on a machine without a GPU, as launch.sh --nproc 2 picks it: one gloo process group
+    out = launch(tmp_path, tiny_model_dir, "ddp", "tests/grpo_with_test_reward.py", *GRPO_ARGS)
+    assert_both_ranks_trained(out, steps=2, zero_stage=None, kind="MULTI_CPU")
+
+
 def test_evaluation_two_processes_matches_one(tmp_path, tiny_model_dir):
     """Data-parallel generation: two processes share the examples (an odd number, so the shares
     differ) and write exactly what one process writes, on a one-image and a two-image benchmark."""
@@ -109,20 +115,18 @@ def test_evaluation_two_processes_matches_one(tmp_path, tiny_model_dir):
     )
     outputs = {}
     for processes in (1, 2):
-        path = cpu_config(tmp_path, "cpu")  # on the CPU, two processes are accelerate's MULTI_CPU
-        kind = "MULTI_CPU" if processes == 2 else "'NO'"
-        path.write_text(
-            path.read_text()
-            .replace("num_processes: 2", f"num_processes: {processes}")
-            .replace("distributed_type: 'NO'", f"distributed_type: {kind}")
-        )
+        # one: the CPU config; two: plain data parallel, as launch.sh --nproc 2 runs it without a GPU
+        config = ["--config_file", "recipes/accelerate/cpu.yaml"]
+        if processes == 2:
+            config = ["--config_file", "recipes/accelerate/ddp.yaml", "--mixed_precision", "no"]
         folder = tmp_path / f"eval-{processes}"
         cmd = [
             sys.executable,
             "-m",
             "accelerate.commands.launch",
-            "--config_file",
-            str(path),
+            *config,
+            "--num_processes",
+            str(processes),
             "eval/evaluate.py",
             *tiny_run_args(tmp_path, tiny_model_dir, posts=60),
             f"eval.output_dir={folder}",
@@ -131,6 +135,7 @@ def test_evaluation_two_processes_matches_one(tmp_path, tiny_model_dir):
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
         proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
         assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
+        assert f"({processes} process" in proc.stdout  # a real process group of that size
         assert proc.stdout.count("== MCR evaluation") == 2  # the tables print once, on the main process
         outputs[processes] = {
             name: (folder / name / "untrained" / "predictions.jsonl").read_text()

@@ -75,6 +75,8 @@ def test_multi_node_from_slurm_variables():
         "--num_processes 16 --num_machines 2 --machine_rank 1 --main_process_ip n7 --main_process_port 2900"
         in cmd
     )
+    # no GPU here: several processes are plain data parallel (cpu.yaml would start only one)
+    assert "--config_file recipes/accelerate/ddp.yaml --mixed_precision no --num_processes 16" in cmd
     assert cmd.endswith("train_sft.py recipe=tiny")
 
 
