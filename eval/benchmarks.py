@@ -23,12 +23,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from mcr.config import Recipe
 from mcr.data.errors import DataFormatError
 from mcr.data.grefcoco import GrecSample, load_grefcoco
-from mcr.data.grpo_dataset import model_input_size, scale_box, user_prompt
+from mcr.data.grpo_dataset import image_sizes, scale_box, user_prompt
 from mcr.eval.grec import score_grec
 from mcr.eval.mmra import MmraItem, load_mmra, score_mmra
 from mcr.eval.mner_mi import MnerMiRecord, load_mner_mi, score_mner_mi
@@ -39,11 +37,7 @@ MNER_MI_TYPES = ("PER", "LOC", "ORG", "MIS")
 
 
 def _sizes(recipe: Recipe, path: str) -> tuple[list[int], list[int]]:
-    with Image.open(path) as image:
-        size = image.size
-    return list(size), list(
-        model_input_size(*size, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels)
-    )
+    return image_sizes(path, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels)
 
 
 def _is_box(value: Any) -> bool:

@@ -232,9 +232,9 @@ def log_to_wandb(
 
 
 def _open_images(row: dict) -> None:
-    paths = row["image"] if isinstance(row["image"], list) else [row["image"]]
+    """Replace the row's image path(s) by the decoded image(s), keeping one or a list."""
     images = []
-    for path in paths:
+    for path in row_images(row):
         with Image.open(path) as image:
             images.append(image.convert("RGB"))
     row["image"] = images if isinstance(row["image"], list) else images[0]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from mcr.config import Recipe
-from mcr.data.grpo_dataset import grpo_rows, user_prompt
+from mcr.data.grpo_dataset import grpo_rows, image_sizes, user_prompt
 from mcr.data.mate import MateInstance, load_mate_split
 from mcr.data.schema import Record
 from mcr.rewards.format import format_score
@@ -105,16 +105,10 @@ class MateTask:
         return load_mate_split(recipe.data.root, split, images=recipe.data.images)
 
     def rows(self, recipe: Recipe, examples: Sequence[MateInstance]) -> list[dict]:
-        from PIL import Image
-
-        from mcr.data.grpo_dataset import model_input_size
-
         rows = []
         for inst in examples:
-            with Image.open(inst.image) as image:
-                size = image.size
-            input_size = model_input_size(
-                *size, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
+            size, input_size = image_sizes(
+                inst.image, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
             )
             rows.append(
                 {
@@ -123,8 +117,8 @@ class MateTask:
                     "image": inst.image,
                     "gold": json.dumps({"answer": inst.answer}),
                     "text": f"{inst.scene}\n{inst.question}",
-                    "image_size": list(size),
-                    "input_size": list(input_size),
+                    "image_size": size,
+                    "input_size": input_size,
                 }
             )
         return rows

@@ -33,6 +33,13 @@ def model_input_size(width: int, height: int, *, min_pixels: int, max_pixels: in
     return resized_w, resized_h
 
 
+def image_sizes(path: str, *, min_pixels: int, max_pixels: int) -> tuple[list[int], list[int]]:
+    """[width, height] of an image file and of that image as the model sees it."""
+    with Image.open(path) as image:
+        size = image.size
+    return list(size), list(model_input_size(*size, min_pixels=min_pixels, max_pixels=max_pixels))
+
+
 def scale_box(box: Box, src: tuple[int, int], dst: tuple[int, int]) -> list[int]:
     """A box from one image size to another, rounded to whole pixels as the model writes them."""
     sx, sy = dst[0] / src[0], dst[1] / src[1]
