@@ -25,12 +25,18 @@ def cpu_config(tmp_path, name: str):
     return path
 
 
+def accelerate_launch(*args: str) -> subprocess.CompletedProcess:
+    """``accelerate launch ARGS`` from the repository root, one thread per process; must succeed."""
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", *args]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
+    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
+    return proc
+
+
 def launch(tmp_path, model_dir, config: str, script: str, *extra: str):
     out = tmp_path / "run"
-    cmd = [
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
+    accelerate_launch(
         "--config_file",
         str(cpu_config(tmp_path, config)),
         script,
@@ -38,10 +44,7 @@ def launch(tmp_path, model_dir, config: str, script: str, *extra: str):
         f"grpo.output_dir={out}",
         f"sft.output_dir={out}",
         *extra,
-    ]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
-    assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
+    )
     return out
 
 
@@ -120,10 +123,7 @@ def test_evaluation_two_processes_matches_one(tmp_path, tiny_model_dir):
         if processes == 2:
             config = ["--config_file", "recipes/accelerate/ddp.yaml", "--mixed_precision", "no"]
         folder = tmp_path / f"eval-{processes}"
-        cmd = [
-            sys.executable,
-            "-m",
-            "accelerate.commands.launch",
+        proc = accelerate_launch(
             *config,
             "--num_processes",
             str(processes),
@@ -131,10 +131,7 @@ def test_evaluation_two_processes_matches_one(tmp_path, tiny_model_dir):
             *tiny_run_args(tmp_path, tiny_model_dir, posts=60),
             f"eval.output_dir={folder}",
             *args,
-        ]
-        env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-        proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
-        assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
+        )
         assert f"({processes} process" in proc.stdout  # a real process group of that size
         assert proc.stdout.count("== MCR evaluation") == 2  # the tables print once, on the main process
         outputs[processes] = {

@@ -16,6 +16,17 @@ from mcr.rewards.parse import PredEntity
 
 from gmner_fixtures import OFFICIAL_TRAIN, OFFICIAL_XMLS, write_release
 
+# One MMRA row in the export's fields: a choice question whose answer is A.
+MMRA_ROW = {
+    "Task": "Layout",
+    "QA_type": "Choice QA",
+    "question": "q",
+    "image1": "a",
+    "image2": "b",
+    "options": "{'A': 'x'}",
+    "answer": "A",
+}
+
 
 def ent(text, etype, box=None):
     return PredEntity(text, etype, tuple(map(float, box)) if box else None, text.casefold())
@@ -164,20 +175,7 @@ class TestMmra:
 
     def test_bad_options_literal(self, tmp_path):
         gold = tmp_path / "mmra.jsonl"
-        gold.write_text(
-            json.dumps(
-                {
-                    "Task": "Layout",
-                    "QA_type": "Choice QA",
-                    "question": "q",
-                    "image1": "a",
-                    "image2": "b",
-                    "options": "{'A': __import__('os')}",
-                    "answer": "A",
-                }
-            )
-            + "\n"
-        )
+        gold.write_text(json.dumps({**MMRA_ROW, "options": "{'A': __import__('os')}"}) + "\n")
         with pytest.raises(ValueError, match=r"mmra\.jsonl:1: options is not a dict literal"):
             load_mmra(gold)
 
@@ -249,40 +247,14 @@ def test_stats_commands(tmp_path, capsys):
         "types": {"LOC": 1, "PER": 1},
     }
     mmra = tmp_path / "mmra.jsonl"
-    mmra.write_text(
-        json.dumps(
-            {
-                "Task": "Layout",
-                "QA_type": "Choice QA",
-                "question": "q",
-                "image1": "a",
-                "image2": "b",
-                "options": "{'A': 'x'}",
-                "answer": "A",
-            }
-        )
-        + "\n"
-    )
+    mmra.write_text(json.dumps(MMRA_ROW) + "\n")
     mcr_main(["data", "stats", "mmra", "--file", str(mmra)])
     assert json.loads(capsys.readouterr().out)["granularity"] == {"image": 1}
 
 
 def test_score_commands_check_prediction_lines(tmp_path, capsys):
     gold = tmp_path / "mmra.jsonl"
-    gold.write_text(
-        json.dumps(
-            {
-                "Task": "Layout",
-                "QA_type": "Choice QA",
-                "question": "q",
-                "image1": "a",
-                "image2": "b",
-                "options": "{'A': 'x'}",
-                "answer": "A",
-            }
-        )
-        + "\n"
-    )
+    gold.write_text(json.dumps(MMRA_ROW) + "\n")
     pred = tmp_path / "pred.jsonl"
     pred.write_text(json.dumps({"id": 0, "prediction": "(A)"}) + "\n")
     mcr_main(["score", "mmra", "--gold", str(gold), "--pred", str(pred)])
