@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -25,9 +26,16 @@ def cpu_config(tmp_path, name: str):
     return path
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def accelerate_launch(*args: str) -> subprocess.CompletedProcess:
-    """``accelerate launch ARGS`` from the repository root, one thread per process; must succeed."""
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", *args]
+    """``accelerate launch ARGS`` from the repository root, one thread per process; must succeed.
+    Each launch gets a free port: back-to-back launches on the default one can find it taken."""
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--main_process_port", str(free_port()), *args]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=900, env=env)
     assert proc.returncode == 0, (proc.stdout[-2000:], proc.stderr[-4000:])
