@@ -98,3 +98,32 @@ def test_synth_command(tmp_path, capsys):
 def test_too_few_posts_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="at least 3"):
         write_synthetic_gmner(tmp_path, n=2)
+
+
+def test_real_size_images_keep_the_layout_and_exact_boxes(tmp_path, capsys):
+    from PIL import Image
+
+    mcr_main(
+        ["data", "synth", "gmner", "--out", str(tmp_path / "big"), "--n", "10", "--image-size", "640x480"]
+    )
+    records = load_twitter_gmner(tmp_path / "big", "train", images=tmp_path / "big" / "images")
+    assert records and all(r.image_size in (None, (640, 480)) for r in records)
+    for record in records:
+        with Image.open(record.images[0]) as image:
+            assert image.size == (640, 480)
+        for entity in record.entities:
+            for x1, y1, x2, y2 in entity.boxes:
+                assert 0 <= x1 < x2 <= 640 and 0 <= y1 < y2 <= 480
+    # the default sizes stay what the CPU recipes were tuned on
+    small = write_synthetic_gmner(tmp_path / "small", n=10, seed=0, progress=False)
+    assert {Image.open(p).size for p in (small / "images").glob("*.jpg")} <= {
+        (256, 192),
+        (192, 256),
+        (224, 224),
+        (320, 240),
+    }
+    with pytest.raises(SystemExit):
+        mcr_main(
+            ["data", "synth", "gmner", "--out", str(tmp_path / "bad"), "--n", "10", "--image-size", "64x48"]
+        )
+    assert "expected WIDTHxHEIGHT of at least 112x112, got '64x48'" in capsys.readouterr().err

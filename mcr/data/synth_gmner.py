@@ -214,8 +214,15 @@ def _place(rng: random.Random, size: tuple[int, int], taken: list[tuple[int, int
     return None
 
 
-def generate_post(rng: random.Random, post_id: str, *, p_shown: float = 0.6) -> SynthPost:
-    """Draw one post: its tokens and BIO tags, its entities and the objects of its image."""
+def generate_post(
+    rng: random.Random,
+    post_id: str,
+    *,
+    p_shown: float = 0.6,
+    image_sizes: tuple[tuple[int, int], ...] = IMAGE_SIZES,
+) -> SynthPost:
+    """Draw one post: its tokens and BIO tags, its entities and the objects of its image
+    (of one of ``image_sizes``, (width, height))."""
     n_entities = rng.choices((1, 2, 3, 4), weights=(3, 4, 3, 2))[0]
     entities: list[SynthEntity] = []
     used_looks: set[tuple[str, str]] = set()
@@ -254,7 +261,7 @@ def generate_post(rng: random.Random, post_id: str, *, p_shown: float = 0.6) -> 
     add_plain(rng.choice(_SUFFIXES).format(u=user, h=hashtag))
 
     # Image: shown entities (sometimes twice), then distractors and look-alikes.
-    size = rng.choice(IMAGE_SIZES)
+    size = rng.choice(image_sizes)
     taken: list[tuple[int, int, int, int]] = []
     objects: list[SynthObject] = []
     named_looks = {(SHAPE_OF_TYPE[e.type], e.color) for e in entities}
@@ -343,12 +350,14 @@ def write_synthetic_gmner(
     *,
     splits=(0.8, 0.1, 0.1),
     images_dirname: str = "images",
+    image_sizes: tuple[tuple[int, int], ...] = IMAGE_SIZES,
     progress: bool = True,
 ) -> Path:
     """Write ``n`` synthetic posts under ``out`` in the Twitter-GMNER release layout.
 
-    ``out/txt/{train,dev,test}.txt``, ``out/xml/<id>.xml`` and ``out/<images_dirname>/<id>.jpg``.
-    The same (n, seed, splits) always gives the same files.
+    ``out/txt/{train,dev,test}.txt``, ``out/xml/<id>.xml`` and ``out/<images_dirname>/<id>.jpg``;
+    images take one of ``image_sizes`` ((width, height); the default keeps them small for CPU
+    runs). The same arguments always give the same files.
     """
     if n < 3:
         raise ValueError(f"n must be at least 3 (one post per split), got {n}")
@@ -362,7 +371,7 @@ def write_synthetic_gmner(
     for split, (lo, hi) in bounds.items():
         with open(out / "txt" / f"{split}.txt", "w", encoding="utf-8") as txt:
             for i in tqdm(range(lo, hi), desc=f"synth gmner {split}", disable=not progress):
-                post = generate_post(rng, f"S_{i}")
+                post = generate_post(rng, f"S_{i}", image_sizes=image_sizes)
                 txt.write(conll_block(post))
                 xml = voc_xml(post)
                 if xml is not None:
