@@ -126,8 +126,23 @@ def tokenizer_corpus(n: int, seed: int) -> Iterator[str]:
     yield "0123456789 [ ] { } , : null true false"
 
 
-def build_tokenizer(spec: TinySpec, seed: int):
-    """Train a byte-level BPE on the task's text and wrap it as Qwen2's tokenizer."""
+def _filler_words() -> Iterator[str]:
+    """Byte-level forms of " a", " b", ..., " aa", " ab", ...: words that decode to plain text."""
+    import itertools
+    import string
+
+    for length in itertools.count(1):
+        for letters in itertools.product(string.ascii_lowercase, repeat=length):
+            yield "\u0120" + "".join(letters)  # Ġ is the byte-level form of a space
+
+
+def build_tokenizer(spec: TinySpec, seed: int, *, fill_to: int | None = None):
+    """Train a byte-level BPE on the task's text and wrap it as Qwen2's tokenizer.
+
+    ``fill_to`` pads the learned vocabulary with filler words up to that many regular tokens
+    (Qwen's 151,643 puts the special tokens at Qwen's own ids), so that a model with a real
+    vocabulary decodes every id it samples; encoding never produces the fillers.
+    """
     from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
     from transformers import AddedToken, Qwen2Tokenizer
     from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
@@ -146,6 +161,11 @@ def build_tokenizer(spec: TinySpec, seed: int):
     )
     bpe.train_from_iterator(tokenizer_corpus(spec.tokenizer_corpus_size, seed), trainer=trainer)
     model = json.loads(bpe.to_str())["model"]
+    if fill_to is not None:
+        vocab = model["vocab"]
+        fillers = (word for word in _filler_words() if word not in vocab)
+        while len(vocab) < fill_to:
+            vocab[next(fillers)] = len(vocab)
     merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
     tokenizer = Qwen2Tokenizer(
         vocab=model["vocab"],

@@ -112,3 +112,17 @@ def test_build_tiny_command(tmp_path, capsys):
 def test_spec_sizes_the_model(tmp_path):
     path = build_tiny_model(tmp_path / "m", spec=TinySpec(num_hidden_layers=1, tokenizer_corpus_size=200))
     assert AutoModelForImageTextToText.from_pretrained(path).config.text_config.num_hidden_layers == 1
+
+
+def test_filled_vocabulary_decodes_every_id_and_encodes_as_before():
+    from mcr.tiny_model import build_tokenizer
+
+    spec = TinySpec(vocab_size=600, tokenizer_corpus_size=60)
+    plain = build_tokenizer(spec, seed=0)
+    filled = build_tokenizer(spec, seed=0, fill_to=5_000)
+    assert len(filled) == 5_000 + len(SPECIAL_TOKENS)
+    text = "Text: Marla wearing red met Lake Voss <answer>[]</answer>"
+    assert filled(text)["input_ids"] == plain(text)["input_ids"]  # fillers are never produced
+    fillers = filled.decode(list(range(len(plain) - len(SPECIAL_TOKENS), 5_000)))
+    assert fillers.split()[:3] and all(word.isalpha() and word.islower() for word in fillers.split())
+    assert len(set(filled.convert_ids_to_tokens(list(range(5_000))))) == 5_000
