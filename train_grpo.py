@@ -19,6 +19,7 @@ from trl import GRPOConfig, GRPOTrainer
 from mcr.checkpoints import adapter_chain, write_lineage
 from mcr.config import Recipe, RecipeError, load_recipe
 from mcr.data.grpo_dataset import rows_dataset
+from mcr.lengths import check_grpo_lengths
 from mcr.rewards import get_reward_funcs
 from mcr.tasks import get_task
 from mcr.training import (
@@ -85,6 +86,7 @@ def main(recipe: Recipe) -> dict:
     processor = load_processor(
         model_path, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
     )
+    check_grpo_lengths(processor, train_dataset, model_path, training_args, recipe)
 
     #########
     # Trainer

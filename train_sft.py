@@ -19,6 +19,7 @@ import transformers
 from trl import SFTConfig, SFTTrainer
 
 from mcr.config import Recipe, RecipeError, load_recipe
+from mcr.lengths import check_sft_lengths
 from mcr.training import (
     configure_wandb,
     ensure_data,
@@ -58,13 +59,15 @@ def main(recipe: Recipe) -> dict:
         model_path = ensure_model(recipe)
         ensure_data(recipe)
         injected = prepare_mrsi(recipe, load_split(recipe, recipe.data.train_split))
-    train_dataset = injected["sft"].select_columns(["prompt", "completion", "image"])
+    d1 = injected["sft"]
     if recipe.data.max_train_samples is not None:
-        train_dataset = train_dataset.select(range(min(len(train_dataset), recipe.data.max_train_samples)))
+        d1 = d1.select(range(min(len(d1), recipe.data.max_train_samples)))
+    train_dataset = d1.select_columns(["prompt", "completion", "image"])
     logger.info("%d SFT examples (D1) from %s", len(train_dataset), recipe.mrsi_dir)
     processor = load_processor(
         model_path, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
     )
+    check_sft_lengths(processor, d1, training_args, recipe)
 
     #########
     # Trainer
