@@ -3,7 +3,7 @@
 mcr build-tiny --out DIR [--seed S]
 mcr recipe recipe=NAME [key=value ...] [--get KEY]
 mcr export --checkpoint DIR --base MODEL --out DIR
-mcr data synth {gmner,mate} --out DIR --n N [--seed S]
+mcr data synth {gmner,mate} --out DIR --n N [--seed S] [--image-size WxH (gmner)]
 mcr data stats twitter-gmner --root DIR [--split test]
 mcr data stats {mate,mmra,mner-mi} --file FILE
 mcr score gmner --gold-root DIR --split test --pred FILE.jsonl
@@ -27,11 +27,20 @@ def _build_tiny(args: argparse.Namespace) -> None:
     print(json.dumps({"model": str(out), "seed": args.seed}))
 
 
+def _image_size(value: str) -> tuple[int, int]:
+    """``640x480`` -> (640, 480)."""
+    width, sep, height = value.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 112 or int(height) < 112:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT of at least 112x112, got {value!r}")
+    return int(width), int(height)
+
+
 def _synth_gmner(args: argparse.Namespace) -> None:
     from mcr.data.synth_gmner import write_synthetic_gmner
     from mcr.data.twitter_gmner import SPLITS, gmner_stats, load_twitter_gmner
 
-    out = write_synthetic_gmner(args.out, args.n, args.seed)
+    kwargs = {"image_sizes": (args.image_size,)} if args.image_size else {}
+    out = write_synthetic_gmner(args.out, args.n, args.seed, **kwargs)
     stats = {split: gmner_stats(load_twitter_gmner(out, split)) for split in SPLITS}
     print(json.dumps({"root": str(out), "images": str(out / "images"), "splits": stats}, indent=2))
 
@@ -294,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
     gmner.add_argument("--out", required=True)
     gmner.add_argument("--n", type=int, required=True, help="number of posts (split 80/10/10)")
     gmner.add_argument("--seed", type=int, default=0)
+    gmner.add_argument(
+        "--image-size",
+        type=_image_size,
+        help="WIDTHxHEIGHT of every image, e.g. 640x480 (default: small sizes for CPU runs)",
+    )
     gmner.set_defaults(func=_synth_gmner)
 
     mate = synth_kinds.add_parser("mate", help="synthetic MATE (<split>.jsonl in MATE's fields, images/)")
