@@ -17,24 +17,15 @@ import transformers
 from trl import GRPOConfig, GRPOTrainer
 
 from mcr.checkpoints import adapter_chain, write_lineage
-from mcr.config import Recipe, RecipeError, load_recipe
-from mcr.data.grpo_dataset import rows_dataset
+from mcr.config import Recipe, RecipeError, load_recipe, recipe_help
+from mcr.data.rows import rows_dataset
 from mcr.lengths import check_grpo_lengths
-from mcr.rewards import get_reward_funcs
-from mcr.tasks import get_task
-from mcr.training import (
-    configure_wandb,
-    ensure_data,
-    ensure_model,
-    load_policy,
-    load_processor,
-    load_split,
-    model_init_kwargs,
-    prepare_mrsi,
-    process_state,
-    setup_logging,
-    train_and_save,
-)
+from mcr.models import ensure_model, load_policy, load_processor, model_init_kwargs
+from mcr.mrsi import prepare_mrsi
+from mcr.rewards import reward_set
+from mcr.runtime import configure_wandb, process_state, setup_logging
+from mcr.task_data import ensure_data, load_split, task_rows
+from mcr.training import train_and_save
 
 logger = logging.getLogger("mcr.train_grpo")
 
@@ -49,9 +40,7 @@ def main(recipe: Recipe) -> dict:
     setup_logging(state.is_main_process)
     transformers.set_seed(recipe.seed)
 
-    reward_funcs, reward_weights = get_reward_funcs(
-        recipe.rewards.funcs, iou_threshold=recipe.rewards.iou_threshold
-    )
+    reward_funcs, reward_weights = reward_set(recipe.rewards)
     grpo_kwargs = {**recipe.grpo, "output_dir": recipe.grpo_output_dir}
     training_args = GRPOConfig(
         **grpo_kwargs,
@@ -66,7 +55,6 @@ def main(recipe: Recipe) -> dict:
     # Model and data (built if needed)
     ###################################
     # With MRSI styles in the recipe, GRPO trains on D2, the part of the split SFT did not see.
-    task = get_task(recipe)
     with state.main_process_first():
         model_path = ensure_model(recipe)
         ensure_data(recipe)
@@ -78,10 +66,10 @@ def main(recipe: Recipe) -> dict:
             raise ValueError(f"mrsi.sft_fraction={recipe.mrsi.sft_fraction} leaves no D2 examples for GRPO")
         train_dataset, source = injected["grpo"], f"MRSI D2 of {recipe.data.root}"
     else:
-        train_dataset, source = rows_dataset(task.rows(recipe, examples)), recipe.data.root
+        train_dataset, source = rows_dataset(task_rows(recipe, examples)), recipe.data.root
     if recipe.data.max_train_samples is not None:
         train_dataset = train_dataset.select(range(min(len(train_dataset), recipe.data.max_train_samples)))
-    eval_dataset = rows_dataset(task.rows(recipe, eval_examples)) if eval_examples else None
+    eval_dataset = rows_dataset(task_rows(recipe, eval_examples)) if eval_examples else None
     logger.info("%d training prompts from %s (%s split)", len(train_dataset), source, recipe.data.train_split)
     processor = load_processor(
         model_path, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
@@ -113,6 +101,9 @@ def main(recipe: Recipe) -> dict:
 
 
 if __name__ == "__main__":
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__ + "\n" + recipe_help())
+        sys.exit(0)
     try:
         recipe = load_recipe(sys.argv[1:])
     except RecipeError as err:

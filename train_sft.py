@@ -18,21 +18,13 @@ import time
 import transformers
 from trl import SFTConfig, SFTTrainer
 
-from mcr.config import Recipe, RecipeError, load_recipe
+from mcr.config import Recipe, RecipeError, load_recipe, recipe_help
 from mcr.lengths import check_sft_lengths
-from mcr.training import (
-    configure_wandb,
-    ensure_data,
-    ensure_model,
-    load_processor,
-    load_split,
-    lora_config,
-    model_init_kwargs,
-    prepare_mrsi,
-    process_state,
-    setup_logging,
-    train_and_save,
-)
+from mcr.models import ensure_model, load_processor, lora_config, model_init_kwargs
+from mcr.mrsi import prepare_mrsi
+from mcr.runtime import configure_wandb, process_state, setup_logging
+from mcr.task_data import ensure_data, load_split
+from mcr.training import train_and_save
 
 logger = logging.getLogger("mcr.train_sft")
 
@@ -87,6 +79,9 @@ def main(recipe: Recipe) -> dict:
 
 
 if __name__ == "__main__":
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__ + "\n" + recipe_help())
+        sys.exit(0)
     try:
         recipe = load_recipe(sys.argv[1:])
     except RecipeError as err:

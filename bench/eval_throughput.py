@@ -33,18 +33,19 @@ def main() -> None:
 
     from transformers import AutoModelForImageTextToText
 
-    from mcr.data.grpo_dataset import grpo_rows
-    from mcr.data.synth_gmner import write_synthetic_gmner
-    from mcr.data.twitter_gmner import load_twitter_gmner
+    from mcr.benchmarks.gmner.release import load_twitter_gmner
+    from mcr.benchmarks.gmner.rows import rows as gmner_rows
+    from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
     from mcr.eval.generate import generate
+    from mcr.image_space import ImageSpace
+    from mcr.models import load_processor
     from mcr.tiny_model import build_tiny_model
-    from mcr.training import load_processor
 
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = build_tiny_model(Path(tmp) / "model", seed=0)
         data = write_synthetic_gmner(Path(tmp) / "data", n=max(30, args.n * 10), seed=0, progress=False)
         records = load_twitter_gmner(data, "train", images=data / "images")[: args.n]
-        rows = list(grpo_rows(records, task="gmner", min_pixels=3136, max_pixels=50176))
+        rows = list(gmner_rows(records, ImageSpace(3136, 50176)))
         for row in rows:
             with Image.open(row["image"]) as image:
                 row["image"] = image.convert("RGB")

@@ -204,6 +204,7 @@ def load_entry(relative: str, name: str):
     """An entry-point script as a module (its ``main`` is what ``python <script>`` runs)."""
     spec = importlib.util.spec_from_file_location(name, ROOT / relative)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses in the script look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -414,7 +415,7 @@ def child_eval(job: dict) -> dict:
     recipe = load_recipe(job["recipe_args"])
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
-    entry.main(recipe, ["base"])
+    entry.main(recipe)
     (timing,) = timings
     generated = sum(c["generated"] for c in calls)
     return {
@@ -448,7 +449,7 @@ class Bench:
         return self.args.budget_s - (time.perf_counter() - self.started)
 
     def data(self, image_size: tuple[int, int]) -> Path:
-        from mcr.data.synth_gmner import write_synthetic_gmner
+        from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
 
         root = self.work / f"data-{image_size[0]}x{image_size[1]}"
         if not (root / "txt").is_dir():
@@ -545,6 +546,7 @@ class Bench:
             f"model.name_or_path={model}",
             f"data.root={data}",
             f"data.images={data / 'images'}",
+            "eval.checkpoints=[base]",
             "eval.split=train",
             f"eval.max_samples={self.args.eval_samples}",
             f"eval.batch_size={self.args.eval_batch}",
@@ -648,39 +650,27 @@ class Bench:
 def visual_tokens(image_size: tuple[int, int]) -> int:
     """Tokens an image of ``image_size`` becomes under the recipe's resizing (28x28 pixels each)."""
     from mcr.config import load_recipe
-    from mcr.data.grpo_dataset import RESIZE_FACTOR, model_input_size
 
-    recipe = load_recipe(["recipe=mcr_qwen", "data.root=unused", "data.images=unused"])
-    width, height = model_input_size(
-        *image_size, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
-    )
-    return (width // RESIZE_FACTOR) * (height // RESIZE_FACTOR)
+    space = load_recipe(["recipe=mcr_qwen", "data.root=unused", "data.images=unused"]).image_space
+    return space.visual_tokens(space.input_size(*image_size))
 
 
 def reward_cost(data: Path, n: int, repeats: int = 20) -> dict:
     """Seconds the recipe's rewards take on ``n`` well-formed completions (MRSI renderings of the
     gold: every reward parses and matches, the costliest case), caches emptied each time as a
     new step's completions would find them; median of ``repeats``."""
+    from mcr.benchmarks.gmner.release import load_twitter_gmner
+    from mcr.benchmarks.gmner.rows import sft_example
     from mcr.config import load_recipe
-    from mcr.data.twitter_gmner import load_twitter_gmner
-    from mcr.mrsi import available_styles, gmner_sft_example
-    from mcr.rewards import clear_caches, get_reward_funcs
+    from mcr.prompts import available_styles
+    from mcr.rewards import clear_caches, reward_set
 
     recipe = load_recipe(["recipe=mcr_qwen", f"data.root={data}", f"data.images={data / 'images'}"])
     records = load_twitter_gmner(data, "train", images=data / "images")[:n]
     styles = available_styles("gmner")
-    rows = [
-        gmner_sft_example(
-            r,
-            styles[i % len(styles)],
-            task="gmner",
-            min_pixels=recipe.model.min_pixels,
-            max_pixels=recipe.model.max_pixels,
-        )
-        for i, r in enumerate(records)
-    ]
-    funcs, _ = get_reward_funcs(recipe.rewards.funcs, iou_threshold=recipe.rewards.iou_threshold)
-    columns = {"gold": [r["gold"] for r in rows], "text": [r["text"] for r in rows]}
+    rows = [sft_example(r, styles[i % len(styles)], recipe.image_space) for i, r in enumerate(records)]
+    funcs, _ = reward_set(recipe.rewards)
+    columns = {key: [r[key] for r in rows] for key in ("gold", "text", "task")}
     completions = [r["completion"] for r in rows]
     times = []
     for _ in range(repeats):

@@ -73,9 +73,10 @@ grpo:
 
 
 def prepare(work: Path) -> tuple[Path, Path, Path]:
-    from mcr.data.grpo_dataset import grpo_rows
-    from mcr.data.synth_gmner import write_synthetic_gmner
-    from mcr.data.twitter_gmner import load_twitter_gmner
+    from mcr.benchmarks.gmner.release import load_twitter_gmner
+    from mcr.benchmarks.gmner.rows import rows as gmner_rows
+    from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
+    from mcr.image_space import ImageSpace
     from mcr.tiny_model import build_tiny_model
 
     model = build_tiny_model(work / "model", seed=0)
@@ -83,7 +84,7 @@ def prepare(work: Path) -> tuple[Path, Path, Path]:
     records = load_twitter_gmner(data, "train", images=data / "images")
     rows = work / "rows.jsonl"
     with open(rows, "w") as f:
-        for row in grpo_rows(records, task="gmner", min_pixels=3136, max_pixels=50176):
+        for row in gmner_rows(records, ImageSpace(3136, 50176)):
             f.write(json.dumps(row) + "\n")
     return model, data, rows
 

@@ -18,8 +18,8 @@ import random
 import statistics
 import time
 
+from mcr.contract.parse import parse_completion
 from mcr.rewards import CVO_GMNER, REGISTRY, clear_caches
-from mcr.rewards.parse import parse_completion
 
 FULL_SET = list(CVO_GMNER)
 NAMES = ["Kevin Durant", "Oakland", "Warriors", "Lake Voss", "Marla", "Nordbank United", "Skyline Cup"]

@@ -19,6 +19,8 @@ from typing import Any
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
+from mcr.image_space import ImageSpace
+
 DEFAULT_RECIPE = "tiny"
 
 
@@ -70,9 +72,9 @@ class ModelArgs:
 @dataclass
 class LoraArgs:
     enabled: bool = field(default=True, metadata={"help": "Train LoRA adapters (False trains all weights)."})
-    r: int = 16
-    alpha: int = 32
-    dropout: float = 0.05
+    r: int = field(default=16, metadata={"help": "LoRA rank."})
+    alpha: int = field(default=32, metadata={"help": "LoRA alpha (scaling = alpha / r)."})
+    dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA path."})
     target_modules: str = field(
         default=r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)",
         metadata={
@@ -91,27 +93,34 @@ class LoraArgs:
 @dataclass
 class SynthArgs:
     n: int = field(
-        default=0, metadata={"help": "Posts to synthesize into data.root when it is missing (0: never)."}
+        default=0, metadata={"help": "Examples to synthesize into data.root when it is missing (0: never)."}
     )
-    seed: int = 0
+    seed: int = field(default=0, metadata={"help": "Seed of the synthetic data."})
 
 
 @dataclass
 class DataArgs:
-    format: str = field(default="twitter-gmner", metadata={"help": "Data set layout; twitter-gmner."})
     root: str = field(
         default="outputs/data/synth-gmner",
-        metadata={"help": "Release root holding txt/ and xml/ (Twitter10000_v2.0 for the real set)."},
+        metadata={
+            "help": "The task's release: Twitter-GMNER root holding txt/ and xml/ (Twitter10000_v2.0), "
+            "or a MATE folder of <split>.jsonl or its parquet export."
+        },
     )
     images: str | None = field(
         default=None,
-        metadata={"help": "Folder of <id>.jpg images (shipped separately); default <root>/images."},
+        metadata={
+            "help": "Folder of the images (GMNER ships them separately); default <root>/images, or for "
+            "MATE the JSONL file's folder."
+        },
     )
-    train_split: str = "train"
+    train_split: str = field(default="train", metadata={"help": "Split trained on."})
     eval_split: str | None = field(
         default=None, metadata={"help": "Split evaluated during training, if any."}
     )
-    max_train_samples: int | None = None
+    max_train_samples: int | None = field(
+        default=None, metadata={"help": "Keep the first N training examples (None: all)."}
+    )
     synth: SynthArgs = field(default_factory=SynthArgs)
 
 
@@ -123,7 +132,15 @@ class RewardArgs:
         default_factory=dict, metadata={"help": "Reward name (from mcr.rewards.REGISTRY) -> weight λ."}
     )
     iou_threshold: float = field(
-        default=0.5, metadata={"help": "σ: IoU a predicted box needs to count as correct."}
+        default=0.5,
+        metadata={"help": "σ: IoU a predicted box needs to count as correct (every reward taking it)."},
+    )
+    params: dict[str, dict[str, Any]] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Parameters of one reward: <name>: {<parameter>: value}, e.g. grounding: "
+            "{iou_threshold: 0.7}; over iou_threshold."
+        },
     )
 
 
@@ -160,11 +177,19 @@ class BenchmarkDataArgs:
 
 @dataclass
 class EvalArgs:
+    checkpoints: list[str] = field(
+        default_factory=lambda: ["base"],
+        metadata={
+            "help": "Checkpoints to evaluate: adapters or full model folders; base is the untouched model "
+            "(on the command line also checkpoints=[...] or checkpoint=DIR)."
+        },
+    )
     benchmarks: list[str] = field(
         default_factory=list,
         metadata={
             "help": "Benchmarks to evaluate (gmner, mate, mmra, grec, mner_mi); [] evaluates the recipe's "
-            "task on its own data.root. Others read their data from eval.data.<name>."
+            "task on its own data.root. Others read their data from eval.data.<name> (on the command "
+            "line also benchmarks=[...])."
         },
     )
     data: dict[str, BenchmarkDataArgs] = field(
@@ -173,10 +198,12 @@ class EvalArgs:
     )
     split: str = field(default="test", metadata={"help": "Split of the recipe's own task to evaluate on."})
     batch_size: int = field(default=16, metadata={"help": "Prompts per batched, left-padded generate call."})
-    max_new_tokens: int = 256
+    max_new_tokens: int = field(default=256, metadata={"help": "Tokens generated at most per answer."})
     do_sample: bool = field(default=False, metadata={"help": "Greedy by default."})
-    temperature: float = 1.0
-    max_samples: int | None = None
+    temperature: float = field(default=1.0, metadata={"help": "Sampling temperature (with do_sample)."})
+    max_samples: int | None = field(
+        default=None, metadata={"help": "Evaluate the first N examples of each benchmark (None: all)."}
+    )
     output_dir: str | None = field(
         default=None, metadata={"help": "Where predictions and metrics go; default outputs/<recipe>/eval."}
     )
@@ -198,9 +225,18 @@ class EvalArgs:
 
 @dataclass
 class Recipe:
-    name: str = DEFAULT_RECIPE
-    task: str = field(default="gmner", metadata={"help": "Prompt template under templates/prompts/."})
-    seed: int = 42
+    name: str = field(default=DEFAULT_RECIPE, metadata={"help": "The run's name; default the recipe file's."})
+    base: str | None = field(
+        default=None,
+        metadata={
+            "help": "A recipe this one extends (a name in recipes/ or a YAML path): its keys, then these "
+            "on top (dicts merge key by key)."
+        },
+    )
+    task: str = field(
+        default="gmner", metadata={"help": "The benchmark trained on (mcr.benchmarks): gmner or mate."}
+    )
+    seed: int = field(default=42, metadata={"help": "Seed of training (model init, sampling, data order)."})
     resume: str | None = field(
         default=None,
         metadata={
@@ -223,6 +259,11 @@ class Recipe:
     @property
     def images_dir(self) -> str:
         return self.data.images or str(Path(self.data.root) / "images")
+
+    @property
+    def image_space(self) -> ImageSpace:
+        """How the model sees images: the resizing bounds that also fix the gold boxes' pixels."""
+        return ImageSpace(self.model.min_pixels, self.model.max_pixels)
 
     @property
     def sft_output_dir(self) -> str:
@@ -320,6 +361,14 @@ def _set_keys(cfg: Any, prefix: str = "") -> set[str]:
     return keys
 
 
+# command-line shorthands for keys of the eval section
+ALIASES = {
+    "checkpoints": "eval.checkpoints",
+    "checkpoint": "eval.checkpoints",
+    "benchmarks": "eval.benchmarks",
+}
+
+
 def split_recipe_args(argv: list[str]) -> tuple[str, list[str]]:
     """``["recipe=tiny", "a.b=1"]`` -> ``("tiny", ["a.b=1"])``; every argument must be key=value."""
     name, overrides = DEFAULT_RECIPE, []
@@ -329,28 +378,49 @@ def split_recipe_args(argv: list[str]) -> tuple[str, list[str]]:
             raise RecipeError(
                 f"expected key=value, got {arg!r} (example: recipe=tiny grpo.learning_rate=1e-6)"
             )
+        key = key.removeprefix("+")
         if key == "recipe":
             name = value
+        elif key in ALIASES:
+            items = [v.strip() for v in value.strip().strip("[]").split(",") if v.strip()]
+            overrides.append(f"{ALIASES[key]}=[{','.join(items)}]")
         elif value.lower() in _YAML_WORDS and value.lower() not in ("true", "false"):
             # keep yes/no/on/off as written (save_strategy=no); boolean fields convert them later
-            overrides.append(f"{key.removeprefix('+')}='{value}'")
+            overrides.append(f"{key}='{value}'")
         else:
-            overrides.append(arg.removeprefix("+"))
+            overrides.append(f"{key}={value}")
     return name, overrides
 
 
-def load_recipe(argv: list[str] | None = None) -> Recipe:
-    """Load ``recipe=NAME`` with its dotted overrides and check every key."""
-    name, overrides = split_recipe_args(list(argv or []))
-    path = recipe_path(name)
+def _load_file(path: Path, chain: tuple[Path, ...] = ()) -> Any:
+    """A recipe file with the recipes it extends (``base:``) merged under it, every key checked."""
+    if path.resolve() in chain:
+        cycle = " -> ".join(str(p) for p in (*chain, path.resolve()))
+        raise RecipeError(f"recipes extend each other in a cycle: {cycle}")
     try:
-        from_file = OmegaConf.load(path)
-        from_cli = OmegaConf.from_dotlist(overrides)
+        cfg = OmegaConf.load(path)
     except OmegaConfBaseException as err:
         raise RecipeError(f"{path}: {err}") from None
-    schema = Recipe()
-    _check_keys(OmegaConf.to_container(from_file, resolve=False), schema, "", str(path))
-    _check_keys(OmegaConf.to_container(from_cli, resolve=False), schema, "", "the command line")
+    _check_keys(OmegaConf.to_container(cfg, resolve=False), Recipe(), "", str(path))
+    base = cfg.get("base")
+    if base is None:
+        return cfg
+    parent = recipe_path(str(base)) if not Path(str(base)).is_absolute() else Path(str(base))
+    if not Path(str(base)).suffix and not parent.is_file():
+        raise RecipeError(f"{path}: base recipe {base!r} not found; available: {available_recipes()}")
+    return OmegaConf.merge(_load_file(parent, (*chain, path.resolve())), cfg)
+
+
+def load_recipe(argv: list[str] | None = None) -> Recipe:
+    """Load ``recipe=NAME`` (with the recipes it extends) and its dotted overrides; check every key."""
+    name, overrides = split_recipe_args(list(argv or []))
+    path = recipe_path(name)
+    from_file = _load_file(path)
+    try:
+        from_cli = OmegaConf.from_dotlist(overrides)
+    except OmegaConfBaseException as err:
+        raise RecipeError(f"the command line: {err}") from None
+    _check_keys(OmegaConf.to_container(from_cli, resolve=False), Recipe(), "", "the command line")
     try:
         merged = OmegaConf.merge(OmegaConf.structured(Recipe), from_file, from_cli)
     except ConfigKeyError as err:  # pragma: no cover - the checks above catch unknown keys first
@@ -370,13 +440,55 @@ def load_recipe(argv: list[str] | None = None) -> Recipe:
         raise RecipeError(
             f"{path}: rewards.funcs names no reward; list name: weight pairs from mcr.rewards.REGISTRY"
         )
-    if "name" not in from_file and "name" not in from_cli:
+    if "name" not in OmegaConf.load(path) and "name" not in from_cli:
         recipe.name = path.stem
     from trl import GRPOConfig, SFTConfig
 
     recipe.grpo = _check_trainer_args("grpo", recipe.grpo, GRPOConfig, f"{path} or the command line")
     recipe.sft = _check_trainer_args("sft", recipe.sft, SFTConfig, f"{path} or the command line")
     return recipe
+
+
+def _field_help(f: dataclasses.Field) -> str:
+    return f.metadata.get("help", "")
+
+
+def _default(f: dataclasses.Field) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        value = f.default_factory()
+        return value if not dataclasses.is_dataclass(value) else None
+    return None
+
+
+def recipe_help(name: str | None = None) -> str:
+    """Every section's keys with their defaults and help text (and, with ``name``, the recipe's values)."""
+    values = OmegaConf.to_container(_load_file(recipe_path(name)), resolve=False) if name else {}
+    lines = [
+        "Recipe keys (recipe=NAME, then key=value overrides; a YAML recipe sets the same keys):",
+        "",
+    ]
+
+    def section(schema: Any, prefix: str, given: dict) -> None:
+        for f in dataclasses.fields(schema):
+            value = getattr(schema, f.name)
+            if dataclasses.is_dataclass(value):
+                lines.append(f"{prefix}{f.name}:")
+                section(value, f"{prefix}{f.name}.", given.get(f.name) or {})
+                continue
+            shown = given.get(f.name, _default(f))
+            text = _field_help(f)
+            if f.name in ("sft", "grpo"):
+                config = "SFTConfig" if f.name == "sft" else "GRPOConfig"
+                given_keys = ", ".join(sorted(shown or {})) or "-"
+                text = f"{text} Any field of trl.{config}; the recipe sets: {given_keys}"
+                shown = "{...}"
+            lines.append(f"  {prefix}{f.name} = {shown!r}" + (f"\n      {text}" if text else ""))
+
+    section(Recipe(), "", values)
+    lines += ["", f"Recipes: {', '.join(available_recipes())} (or a path to a YAML file)."]
+    return "\n".join(lines)
 
 
 def recipe_to_dict(recipe: Recipe) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from mcr.data.grpo_dataset import image_sizes
+from mcr.image_space import ImageSpace
 
 # how many offending examples an error names before it summarises the rest
 _NAMED = 5
@@ -50,7 +50,8 @@ def _input_sizes(row: dict, *, min_pixels: int, max_pixels: int) -> list[Sequenc
         else image
         for image in images
     ]
-    return [image_sizes(f, min_pixels=min_pixels, max_pixels=max_pixels)[1] for f in files]
+    space = ImageSpace(min_pixels, max_pixels)
+    return [space.sizes(f)[1] for f in files]
 
 
 def sequence_lengths(

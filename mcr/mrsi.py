@@ -12,93 +12,31 @@ before answering::
 A data set is split into D1, rendered into SFT prompt/completion pairs, and D2, kept as
 GRPO rows (prompt, image, gold). Styles are drawn per example with the recipe's weights and
 seed, so the same recipe always gives the same data. A new style is a new template file,
-named in a recipe's ``mrsi.styles``.
+named in a recipe's ``mrsi.styles``; what a style may use is its benchmark's style context
+(``mcr.benchmarks.<task>.rows``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import random
-from functools import cache
-from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import datasets
-import jinja2
 
-from mcr.data.grpo_dataset import gold_answer, model_space, rows_dataset, scale_box, user_prompt
-from mcr.data.schema import Record
+from mcr.benchmarks import TrainingTask
+from mcr.config import Recipe
+from mcr.data.rows import rows_dataset
+from mcr.image_space import ImageSpace
+from mcr.prompts import available_styles, render_style, styles_dir
+from mcr.task_data import recipe_task
 
-if TYPE_CHECKING:
-    from mcr.config import Recipe
-    from mcr.tasks import Task
+logger = logging.getLogger(__name__)
 
-TASK_STYLES_DIR = "mrsi"
-
-
-def styles_dir(task: str) -> Path:
-    return Path(str(files("mcr.templates"))) / TASK_STYLES_DIR / task
-
-
-def available_styles(task: str) -> list[str]:
-    return sorted(p.stem for p in styles_dir(task).glob("*.jinja"))
-
-
-@cache
-def _environment(task: str) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(styles_dir(task)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=False,
-        autoescape=False,
-    )
-
-
-def render_style(task: str, style: str, **context: Any) -> str:
-    """The reasoning of one style for one example."""
-    try:
-        template = _environment(task).get_template(f"{style}.jinja")
-    except jinja2.TemplateNotFound:
-        raise ValueError(
-            f"no reasoning style {style!r} for task {task!r}; available: {available_styles(task)} "
-            f"(add one as {styles_dir(task)}/{style}.jinja)"
-        ) from None
-    return template.render(**context).strip()
-
-
-def render_completion(think: str, answer: Any) -> str:
-    """A completion in the output contract."""
-    return f"<think>\n{think}\n</think>\n<answer>{json.dumps(answer, ensure_ascii=False)}</answer>"
-
-
-def gmner_context(record: Record, box_space: tuple[int, int], input_size: tuple[int, int]) -> dict[str, Any]:
-    """What a GMNER style may use: the post, and per entity its span, type and — only when the
-    image shows it — its box in the model's pixels (the first gold box)."""
-    entities = []
-    for e in record.entities:
-        box = scale_box(e.boxes[0], box_space, input_size) if e.boxes else None
-        entities.append({"text": e.text, "type": e.type, "shown": box is not None, "box": box})
-    return {"text": record.text, "entities": entities}
-
-
-def gmner_sft_example(
-    record: Record, style: str, *, task: str, min_pixels: int, max_pixels: int
-) -> dict[str, Any]:
-    """One SFT pair: the GRPO prompt, and the gold rendered in ``style`` as the completion."""
-    _, box_space, input_size = model_space(record, min_pixels=min_pixels, max_pixels=max_pixels)
-    context = gmner_context(record, box_space, input_size)
-    answer = [{"entity": e["text"], "type": e["type"], "bbox": e["box"]} for e in context["entities"]]
-    completion = render_completion(render_style(task, style, **context), answer)
-    return {
-        "id": record.id,
-        "style": style,
-        "prompt": user_prompt(task, text=record.text),
-        "completion": [{"role": "assistant", "content": completion}],
-        "image": record.images[0],
-        "gold": gold_answer(record, box_space, input_size),
-        "text": record.text,
-    }
+# bump when the injected rows change shape, so that older caches are rebuilt
+INJECTION_FORMAT = 2
 
 
 def pick_styles(n: int, styles: dict[str, float], seed: int) -> list[str]:
@@ -121,15 +59,66 @@ def split_d1_d2(records: list, sft_fraction: float, seed: int) -> tuple[list, li
     return [records[i] for i in d1], [records[i] for i in d2]
 
 
-def inject(examples: list, task: Task, recipe: Recipe) -> datasets.DatasetDict:
-    """Render D1 into SFT prompt/completion pairs in the recipe's styles and keep D2 as GRPO rows."""
-    styles = recipe.mrsi.styles
+def inject(
+    examples: list,
+    task: TrainingTask,
+    *,
+    styles: dict[str, float],
+    sft_fraction: float,
+    seed: int,
+    space: ImageSpace,
+) -> datasets.DatasetDict:
+    """Render D1 into SFT prompt/completion pairs in ``styles`` and keep D2 as GRPO rows."""
     for style in styles:  # fail before any rendering on a style name that has no template
         if style not in available_styles(task.name):
             render_style(task.name, style)
-    d1, d2 = split_d1_d2(examples, recipe.mrsi.sft_fraction, recipe.mrsi.seed)
-    chosen = pick_styles(len(d1), styles, recipe.mrsi.seed)
-    parts = {"sft": rows_dataset([task.sft_example(recipe, e, s) for e, s in zip(d1, chosen, strict=True)])}
+    d1, d2 = split_d1_d2(examples, sft_fraction, seed)
+    chosen = pick_styles(len(d1), styles, seed)
+    parts = {"sft": rows_dataset([task.sft_example(e, s, space) for e, s in zip(d1, chosen, strict=True)])}
     if d2:
-        parts["grpo"] = rows_dataset(task.rows(recipe, d2))
+        parts["grpo"] = rows_dataset(task.rows(d2, space))
     return datasets.DatasetDict(parts)
+
+
+def prepare_mrsi(recipe: Recipe, records: list) -> datasets.DatasetDict:
+    """The MRSI data set (D1 as SFT pairs, D2 as GRPO rows), injected once and reused.
+
+    It is rebuilt when anything it depends on changes (styles, seed, split, data, resizing),
+    recorded in ``mrsi_config.json`` beside it.
+    """
+    out = Path(recipe.mrsi_dir)
+    folder = styles_dir(recipe.task)
+    spec = {
+        "format": INJECTION_FORMAT,
+        "task": recipe.task,
+        "styles": dict(recipe.mrsi.styles),
+        "templates": {  # editing a template re-injects
+            style: hashlib.sha256((folder / f"{style}.jinja").read_bytes()).hexdigest()[:16]
+            for style in recipe.mrsi.styles
+            if (folder / f"{style}.jinja").is_file()
+        },
+        "seed": recipe.mrsi.seed,
+        "sft_fraction": recipe.mrsi.sft_fraction,
+        "data_root": str(Path(recipe.data.root).resolve()),
+        "split": recipe.data.train_split,
+        "records": len(records),
+        "min_pixels": recipe.model.min_pixels,
+        "max_pixels": recipe.model.max_pixels,
+    }
+    stamp = out / "mrsi_config.json"
+    if stamp.is_file() and json.loads(stamp.read_text()) == spec:
+        return datasets.load_from_disk(str(out / "data"))
+    if not recipe.mrsi.styles:
+        raise ValueError(f"recipe {recipe.name!r} names no reasoning style: set mrsi.styles (name: weight)")
+    logger.info("injecting %d records into %s with styles %s", len(records), out, spec["styles"])
+    injected = inject(
+        records,
+        recipe_task(recipe),
+        styles=dict(recipe.mrsi.styles),
+        sft_fraction=recipe.mrsi.sft_fraction,
+        seed=recipe.mrsi.seed,
+        space=recipe.image_space,
+    )
+    injected.save_to_disk(str(out / "data"))
+    stamp.write_text(json.dumps(spec, indent=2))
+    return datasets.load_from_disk(str(out / "data"))

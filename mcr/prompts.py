@@ -1,11 +1,20 @@
-"""Task instructions, rendered from the Jinja files in ``templates/prompts/``."""
+"""The templates under ``templates/``: task instructions and MRSI reasoning styles, rendered.
+
+``templates/prompts/<task>.jinja`` is a benchmark's instruction; ``templates/mrsi/<task>/
+<style>.jinja`` is one reasoning style of a training task. Templates are data: editing one
+changes what the model reads or learns to write, no code changes.
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
+from typing import Any
 
 import jinja2
+
+STYLES_DIR = "mrsi"
 
 
 @cache
@@ -25,3 +34,47 @@ def _template(task: str) -> jinja2.Template:
 def render_prompt(task: str, **fields: object) -> str:
     """The instruction for one example of ``task`` (e.g. ``render_prompt("gmner", text=...)``)."""
     return _template(task).render(**fields).strip()
+
+
+def user_prompt(task: str, *, n_images: int = 1, **fields: object) -> list[dict]:
+    """The conversational prompt: the image(s), then the task's instruction rendered with ``fields``."""
+    return [
+        {
+            "role": "user",
+            "content": [
+                *({"type": "image", "text": None} for _ in range(n_images)),
+                {"type": "text", "text": render_prompt(task, n_images=n_images, **fields)},
+            ],
+        }
+    ]
+
+
+def styles_dir(task: str) -> Path:
+    """``templates/mrsi/<task>/``: the task's reasoning styles."""
+    return Path(str(files("mcr.templates"))) / STYLES_DIR / task
+
+
+def available_styles(task: str) -> list[str]:
+    return sorted(p.stem for p in styles_dir(task).glob("*.jinja"))
+
+
+@cache
+def _styles(task: str) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(styles_dir(task)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+        autoescape=False,
+    )
+
+
+def render_style(task: str, style: str, **context: Any) -> str:
+    """The reasoning of one style for one example."""
+    try:
+        template = _styles(task).get_template(f"{style}.jinja")
+    except jinja2.TemplateNotFound:
+        raise ValueError(
+            f"no reasoning style {style!r} for task {task!r}; available: {available_styles(task)} "
+            f"(add one as {styles_dir(task)}/{style}.jinja)"
+        ) from None
+    return template.render(**context).strip()

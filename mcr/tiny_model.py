@@ -88,10 +88,12 @@ class TinySpec:
 def tokenizer_corpus(n: int, seed: int) -> Iterator[str]:
     """Text like what the tiny model reads and writes: the tasks' prompts, and completions in
     every reasoning style of ``templates/mrsi`` (so that their phrases become single tokens)."""
-    from mcr.data.synth_gmner import generate_post
-    from mcr.data.synth_mate import generate_instance
-    from mcr.mrsi import available_styles, render_completion, render_style
-    from mcr.prompts import render_prompt
+    from mcr.benchmarks.gmner.synthetic import generate_post
+    from mcr.benchmarks.mate.data import MateInstance
+    from mcr.benchmarks.mate.rows import style_context as mate_context
+    from mcr.benchmarks.mate.synthetic import generate_instance
+    from mcr.contract.parse import render_completion
+    from mcr.prompts import available_styles, render_prompt, render_style
 
     rng = random.Random(seed)
     gmner_styles, mate_styles = available_styles("gmner"), available_styles("mate")
@@ -107,9 +109,6 @@ def tokenizer_corpus(n: int, seed: int) -> Iterator[str]:
         think = render_style("gmner", gmner_styles[i % len(gmner_styles)], text=text, entities=entities)
         yield render_completion(think, answer)
         if i % 4 == 0 and mate_styles:
-            from mcr.data.mate import MateInstance
-            from mcr.tasks import TASKS
-
             made = generate_instance(
                 rng, f"M_{i}", ("img2data", "data2img", "img2img", "data2data")[i // 4 % 4]
             )
@@ -119,9 +118,7 @@ def tokenizer_corpus(n: int, seed: int) -> Iterator[str]:
                     **{k: v for k, v in raw.items() if k in MateInstance.__dataclass_fields__}
                 )
                 yield render_prompt("mate", scene=inst.scene, question=inst.question)
-                think = render_style(
-                    "mate", mate_styles[i // 4 % len(mate_styles)], **TASKS["mate"].context(inst)
-                )
+                think = render_style("mate", mate_styles[i // 4 % len(mate_styles)], **mate_context(inst))
                 yield render_completion(think, {"answer": inst.answer})
     yield "0123456789 [ ] { } , : null true false"
 

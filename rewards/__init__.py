@@ -2,14 +2,22 @@
 
 ``REGISTRY`` maps a reward's name (the one a recipe uses) to a function with TRL's reward
 signature ``fn(completions, **kwargs) -> list[float | None]``. ``completions`` are strings or
-TRL's conversational lists; the gold answer comes from the dataset column ``gold`` (a JSON
+TRL's conversational lists; the other arguments are the dataset's columns: ``gold`` (a JSON
 string: a GMNER list ``[{"entity", "type", "bbox": [[x1, y1, x2, y2], ...] | []}]`` with boxes
-in the model's resized-image pixels, or a MATE object ``{"answer": ...}``).
+in the model's resized-image pixels, or a MATE object ``{"answer": ...}``), ``text`` (the
+input text) and ``task`` (the row's task, as ``mcr.benchmarks`` writes it).
 
 The scoring lives in pure per-completion functions (``constraints``, ``consistency``,
-``format``, ``mate``); the wrappers here only map TRL's batch arguments onto them. A reward
-that does not apply to a row's task (a GMNER reward on a MATE row, or the reverse) returns
-None for it, which TRL leaves out of the weighted sum.
+``format``, ``mate``); the functions here only map TRL's batch arguments onto them. A reward
+that does not apply to a row's ``task`` (a GMNER reward on a MATE row, or the reverse) returns
+None for it, which TRL leaves out of the weighted sum; without a ``task`` column every row is
+taken to be of the reward's own task.
+
+A reward's keyword parameters (``iou_threshold`` of ``grounding``, or a new reward's own) are
+set per recipe: ``rewards.iou_threshold`` (σ) goes to every reward that takes it, and
+``rewards.params.<name>.<key>`` to that reward alone. ``reward_set`` turns a recipe's rewards
+section into callables, for training and evaluation alike; they pickle (TRL's asynchronous
+reward workers need that).
 
 | name | range | what it scores |
 |---|---|---|
@@ -35,10 +43,12 @@ file needs no other edit.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from mcr.contract.parse import completion_text, parse_completion
 from mcr.rewards.consistency import consistency_score
 from mcr.rewards.constraints import (
     count_score,
@@ -50,9 +60,8 @@ from mcr.rewards.constraints import (
     visual_shortcut_score,
 )
 from mcr.rewards.format import format_score
-from mcr.rewards.gmner import gmner_f1_score, is_mate_gold
+from mcr.rewards.gmner import gmner_f1_score
 from mcr.rewards.mate import mate_score
-from mcr.rewards.parse import completion_text, parse_completion
 
 RewardFunc = Callable[..., list[float | None]]
 REGISTRY: dict[str, RewardFunc] = {}
@@ -84,116 +93,186 @@ def register(name: str) -> Callable[[RewardFunc], RewardFunc]:
     return decorator
 
 
-def _gmner(score: Callable[[str, str], float]) -> RewardFunc:
-    """A TRL reward from a per-completion GMNER score; None on rows of another task."""
-
-    def reward(completions: list[Any], gold: list[str], **kwargs: Any) -> list[float | None]:
-        return [
-            None if is_mate_gold(g) else score(completion_text(c), g)
-            for c, g in zip(completions, gold, strict=True)
-        ]
-
-    return reward
+def _tasks(task: Sequence[str] | None, n: int, own: str) -> Sequence[str]:
+    """The rows' tasks: the ``task`` column, or the reward's own task for every row without one."""
+    return task if task is not None else [own] * n
 
 
-@register("format")
-def format_reward(completions: list[Any], gold: list[str] | None = None, **kwargs: Any) -> list[float | None]:
-    if gold is None:
-        return [format_score(completion_text(c)) for c in completions]
+def _gmner_rows(score: Callable[[str, str], float], completions, gold, task) -> list[float | None]:
     return [
-        format_score(completion_text(c), "mate" if is_mate_gold(g) else "gmner")
-        for c, g in zip(completions, gold, strict=True)
+        score(completion_text(c), g) if t == "gmner" else None
+        for c, g, t in zip(completions, gold, _tasks(task, len(gold), "gmner"), strict=True)
     ]
 
 
-register("count")(_gmner(count_score))
-register("span")(_gmner(span_score))
-register("type")(_gmner(type_score))
-register("entailment")(_gmner(entailment_score))
-register("textual_shortcut")(_gmner(textual_shortcut_score))
+@register("format")
+def format_reward(completions: list[Any], task: list[str] | None = None, **kwargs: Any) -> list[float | None]:
+    tasks = task if task is not None else [None] * len(completions)
+    return [format_score(completion_text(c), t) for c, t in zip(completions, tasks, strict=True)]
+
+
+@register("count")
+def count_reward(completions: list[Any], gold: list[str], task: list[str] | None = None, **kwargs: Any):
+    return _gmner_rows(count_score, completions, gold, task)
+
+
+@register("span")
+def span_reward(completions: list[Any], gold: list[str], task: list[str] | None = None, **kwargs: Any):
+    return _gmner_rows(span_score, completions, gold, task)
+
+
+@register("type")
+def type_reward(completions: list[Any], gold: list[str], task: list[str] | None = None, **kwargs: Any):
+    return _gmner_rows(type_score, completions, gold, task)
+
+
+@register("entailment")
+def entailment_reward(completions: list[Any], gold: list[str], task: list[str] | None = None, **kwargs: Any):
+    return _gmner_rows(entailment_score, completions, gold, task)
+
+
+@register("textual_shortcut")
+def textual_shortcut_reward(
+    completions: list[Any], gold: list[str], task: list[str] | None = None, **kwargs: Any
+):
+    return _gmner_rows(textual_shortcut_score, completions, gold, task)
 
 
 @register("grounding")
 def grounding_reward(
-    completions: list[Any], gold: list[str], iou_threshold: float = 0.5, **kwargs: Any
+    completions: list[Any],
+    gold: list[str],
+    task: list[str] | None = None,
+    iou_threshold: float = 0.5,
+    **kwargs: Any,
 ) -> list[float | None]:
     return [
-        None if is_mate_gold(g) else grounding_score(completion_text(c), g, iou_threshold)
-        for c, g in zip(completions, gold, strict=True)
+        grounding_score(completion_text(c), g, iou_threshold) if t == "gmner" else None
+        for c, g, t in zip(completions, gold, _tasks(task, len(gold), "gmner"), strict=True)
     ]
 
 
 @register("consistency")
-def consistency_reward(completions: list[Any], gold: list[str], **kwargs: Any) -> list[float | None]:
+def consistency_reward(
+    completions: list[Any], gold: list[str], task: list[str] | None = None, **kwargs: Any
+) -> list[float | None]:
     return [
-        None if is_mate_gold(g) else consistency_score(completion_text(c))
-        for c, g in zip(completions, gold, strict=True)
+        consistency_score(completion_text(c)) if t == "gmner" else None
+        for c, t in zip(completions, _tasks(task, len(gold), "gmner"), strict=True)
     ]
 
 
 @register("visual_shortcut")
 def visual_shortcut_reward(
-    completions: list[Any], gold: list[str], text: list[str] | None = None, **kwargs: Any
+    completions: list[Any],
+    gold: list[str],
+    text: list[str] | None = None,
+    task: list[str] | None = None,
+    **kwargs: Any,
 ) -> list[float | None]:
     if text is None:
         raise ValueError(
             "the visual_shortcut reward needs the input text: add a 'text' column to the dataset"
         )
     return [
-        None if is_mate_gold(g) else visual_shortcut_score(completion_text(c), t)
-        for c, g, t in zip(completions, gold, text, strict=True)
+        visual_shortcut_score(completion_text(c), s) if t == "gmner" else None
+        for c, s, t in zip(completions, text, _tasks(task, len(gold), "gmner"), strict=True)
     ]
 
 
 @register("gmner_f1")
 def gmner_f1_reward(
-    completions: list[Any], gold: list[str], iou_threshold: float = 0.5, **kwargs: Any
+    completions: list[Any], gold: list[str], task: list[str] | None = None, **kwargs: Any
 ) -> list[float | None]:
-    # The evaluation's own rule: strict IoU > 0.5 whatever σ the recipe sets for grounding.
-    return [
-        None if is_mate_gold(g) else gmner_f1_score(completion_text(c), g)
-        for c, g in zip(completions, gold, strict=True)
-    ]
+    # The evaluation's own rule: strict IoU > 0.5, whatever σ the recipe sets for grounding.
+    return _gmner_rows(gmner_f1_score, completions, gold, task)
 
 
 @register("mate")
-def mate_reward(completions: list[Any], gold: list[str], **kwargs: Any) -> list[float | None]:
+def mate_reward(
+    completions: list[Any], gold: list[str], task: list[str] | None = None, **kwargs: Any
+) -> list[float | None]:
     return [
-        mate_score(completion_text(c), g) if is_mate_gold(g) else None
-        for c, g in zip(completions, gold, strict=True)
+        mate_score(completion_text(c), g) if t == "mate" else None
+        for c, g, t in zip(completions, gold, _tasks(task, len(gold), "mate"), strict=True)
     ]
 
 
-def get_reward_funcs(weights: dict[str, float], **knobs: Any) -> tuple[list[RewardFunc], list[float]]:
-    """The functions and weights a recipe names, with the recipe's knobs bound (e.g. ``iou_threshold``)."""
+def reward_parameters(name: str) -> list[str]:
+    """The keyword parameters a recipe may set for reward ``name``."""
+    signature = inspect.signature(REGISTRY[name])
+    kinds = (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    columns = {"completions", "gold", "text", "task", "prompts", "completion_ids"}
+    return [p.name for p in signature.parameters.values() if p.kind in kinds and p.name not in columns]
+
+
+class Reward:
+    """A registered reward with its recipe parameters bound; pickles by the reward's name."""
+
+    def __init__(self, name: str, params: Mapping[str, Any] | None = None) -> None:
+        if name not in REGISTRY:
+            raise ValueError(f"unknown reward {name!r}; registered: {sorted(REGISTRY)}")
+        unknown = sorted(set(params or {}) - set(reward_parameters(name)))
+        if unknown:
+            raise ValueError(
+                f"reward {name!r} takes no parameter {unknown[0]!r}; its parameters: "
+                f"{reward_parameters(name) or 'none'}"
+            )
+        self.__name__ = name
+        self.params = dict(params or {})
+
+    def __call__(self, completions: list[Any], **kwargs: Any) -> list[float | None]:
+        return REGISTRY[self.__name__](completions, **{**self.params, **kwargs})
+
+    def __reduce__(self):
+        return Reward, (self.__name__, self.params)
+
+    def __repr__(self) -> str:
+        return f"Reward({self.__name__!r}, {self.params})"
+
+
+def get_reward_funcs(
+    weights: Mapping[str, float],
+    *,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    iou_threshold: float | None = None,
+) -> tuple[list[Reward], list[float]]:
+    """The rewards named in ``weights`` with their parameters bound, and their weights.
+
+    ``iou_threshold`` (σ) goes to every reward that takes it; ``params[name]`` to one reward,
+    over σ.
+    """
     unknown = [name for name in weights if name not in REGISTRY]
     if unknown:
         raise ValueError(f"unknown reward(s) {unknown}; registered: {sorted(REGISTRY)}")
+    stray = sorted(set(params or {}) - set(weights))
+    if stray:
+        raise ValueError(f"rewards.params names {stray}, which rewards.funcs does not use")
     funcs = []
     for name in weights:
-        fn = REGISTRY[name]
-        if knobs:
-            fn = _bind(fn, name, knobs)
-        funcs.append(fn)
+        bound = {}
+        if iou_threshold is not None and "iou_threshold" in reward_parameters(name):
+            bound["iou_threshold"] = iou_threshold
+        bound.update((params or {}).get(name, {}))
+        funcs.append(Reward(name, bound))
     return funcs, [float(w) for w in weights.values()]
 
 
-def _bind(fn: RewardFunc, name: str, knobs: dict[str, Any]) -> RewardFunc:
-    def bound(completions: list[Any], **kwargs: Any) -> list[float | None]:
-        return fn(completions, **{**knobs, **kwargs})
-
-    bound.__name__ = name
-    return bound
+def reward_set(section: Any) -> tuple[list[Reward], list[float]]:
+    """The rewards of a recipe's ``rewards`` section (``funcs``, ``params``, ``iou_threshold``):
+    what GRPO trains with and what evaluation reports, through this one function."""
+    return get_reward_funcs(section.funcs, params=section.params, iou_threshold=section.iou_threshold)
 
 
 def clear_caches() -> None:
     """Empty every per-completion cache (parsing, gold decoding, assessments)."""
-    from mcr.rewards import constraints, gmner, mate, parse
+    from mcr.contract import matching
+    from mcr.rewards import constraints, gmner, mate
 
     for cached in (
-        parse.parse_completion,
-        gmner.decode_gold,
-        gmner.gold_index,
+        parse_completion,
+        matching.decode_gold,
+        matching.gold_index,
         gmner.assess,
         constraints.visual_shortcut_score,
         constraints.padded_key,
@@ -212,9 +291,12 @@ _import_reward_modules()
 __all__ = [
     "CVO_GMNER",
     "REGISTRY",
+    "Reward",
     "clear_caches",
     "completion_text",
     "get_reward_funcs",
     "parse_completion",
     "register",
+    "reward_parameters",
+    "reward_set",
 ]

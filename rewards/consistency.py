@@ -1,16 +1,16 @@
 """The consistency reward: do the reasoning's per-entity verdicts agree with the answer?
 
-The verdicts are read from ``<think>`` by the rule in ``reasoning`` (once, at parse time). An
+The verdicts are read from ``<think>`` by the rule in ``mcr.contract.verdicts`` (once, at parse time). An
 answered entity is consistent when, over all its mentions, the type verdicts are exactly its
 answered type and the visibility verdicts exactly its decision (box: shown, null: not shown).
 The score is the share of consistent answered entities: 1 for an empty answer, 0 when the
 completion is unparsable or has no ``<think>``, and 0 for answers too long to read
-(``reasoning.MAX_ENTITIES``).
+(``mcr.contract.verdicts.MAX_ENTITIES``).
 """
 
 from __future__ import annotations
 
-from mcr.rewards.parse import parse_completion
+from mcr.contract.parse import parse_completion
 
 
 def consistency_score(completion: str) -> float:

@@ -4,7 +4,7 @@ Each takes the completion's text and the ``gold`` column (and, for ``visual_shor
 input text) and returns a float in [0, 1]. Entities are matched one-to-one by span
 (case-folded, white space collapsed; see ``gmner.assess``). Conventions, for every function:
 
-* an unparsable completion (see ``parse``) scores 0, penalties included: it earns nothing,
+* an unparsable completion (see ``mcr.contract.parse``) scores 0, penalties included: it earns nothing,
   and the ``format`` reward is where malformed output is punished;
 * an empty answer for an empty gold scores 1 (nothing to find, nothing claimed);
 * a ratio whose denominator is empty scores 1 when the gold gives nothing to get right there
@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from mcr.rewards.gmner import assess, f1
-from mcr.rewards.parse import parse_completion, span_key
+from mcr.contract.matching import f1
+from mcr.contract.parse import parse_completion, span_key
+from mcr.rewards.gmner import assess
 
 
 @lru_cache(maxsize=1024)

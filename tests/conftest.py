@@ -29,6 +29,6 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory) -> Path:
-    from mcr.data.synth_gmner import write_synthetic_gmner
+    from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
 
     return write_synthetic_gmner(tmp_path_factory.mktemp("synth") / "gmner", n=60, seed=0, progress=False)

@@ -13,7 +13,7 @@ from transformers import Qwen2_5_VLForConditionalGeneration
 
 from mcr.tiny_model import TinySpec, build_tokenizer
 
-from tests_helpers import REPO
+from helpers.runs import REPO
 
 
 def _bench_module():

@@ -10,16 +10,25 @@ from typing import ClassVar
 import pytest
 from PIL import Image
 
+from mcr.benchmarks import BENCHMARKS, get_benchmark
+from mcr.benchmarks.grec import GrecBenchmark, answer_boxes
+from mcr.benchmarks.grec.data import GrecSample
+from mcr.benchmarks.grec.scorer import score_grec
+from mcr.benchmarks.mmra import MmraBenchmark
+from mcr.benchmarks.mmra.data import MmraItem
+from mcr.benchmarks.mner_mi import place_entities
 from mcr.config import RecipeError, load_recipe
-from mcr.data.grefcoco import GrecSample
-from mcr.data.grpo_dataset import user_prompt
-from mcr.eval.benchmarks import BENCHMARKS, GrecBenchmark, MmraBenchmark, get_benchmark, place_entities
-from mcr.eval.evaluate import benchmark_setup, split_eval_args
+from mcr.eval.evaluate import benchmark_setup
 from mcr.eval.generate import row_images
-from mcr.eval.grec import score_grec
-from mcr.eval.mmra import MmraItem
+from mcr.prompts import user_prompt
 
-from benchmark_fixtures import mate_row, write_grefcoco, write_mate_export, write_mmra_export, write_mner_mi
+from helpers.benchmark_fixtures import (
+    mate_row,
+    write_grefcoco,
+    write_mate_export,
+    write_mmra_export,
+    write_mner_mi,
+)
 
 
 def wrap(answer: str) -> str:
@@ -61,7 +70,8 @@ class TestGrec:
         # sample 3: no-target but unreadable -> wrong, not "no box"
         assert result["n_acc"] == 50.0 and result["pr_f1_1"] == round(200 / 3, 2)
         assert result["counts"]["invalid_predictions"] == 1
-        assert bench.boxes(wrap("[[1, 2, 3]]"), [2, 2], [1, 1]) is None
+        assert answer_boxes(wrap("[[1, 2, 3]]"), [2, 2], [1, 1]) is None
+        assert answer_boxes(wrap(f"[[1, 2, 3, {10**400}]]"), [2, 2], [1, 1]) is None  # never a traceback
         assert bench.format_score(outputs[0]) == 1.0 and bench.format_score(wrap('{"boxes": []}')) == 0.0
 
     def test_invalid_ids_in_the_scorer(self):
@@ -89,21 +99,30 @@ def test_benchmark_registry_and_names():
 
 
 def test_benchmark_data_settings(tmp_path):
-    checkpoints, rest = split_eval_args(["checkpoint=out/x", "benchmarks=[gmner,mmra]", "eval.batch_size=2"])
-    assert checkpoints == ["out/x"] and rest == ["eval.benchmarks=[gmner,mmra]", "eval.batch_size=2"]
     recipe = load_recipe(
-        ["recipe=tiny", *rest, "eval.data.mmra.root=/data/MMRA", "eval.data.gmner.split=dev"]
+        [
+            "recipe=tiny",
+            "checkpoint=out/x",
+            "benchmarks=[gmner,mmra]",
+            "eval.batch_size=2",
+            "eval.data.mmra.root=/data/MMRA",
+            "eval.data.gmner.split=dev",
+        ]
     )
-    own, gmner, split = benchmark_setup(recipe, "gmner")
-    assert own is recipe and gmner.name == "gmner" and split == "dev"
-    derived, _, split = benchmark_setup(recipe, "mmra")
-    assert (derived.task, derived.data.root, derived.data.format, split) == (
+    # the command line's shorthands are recipe keys
+    assert recipe.eval.checkpoints == ["out/x"] and recipe.eval.benchmarks == ["gmner", "mmra"]
+    assert load_recipe(["recipe=tiny", "checkpoints=[base, out/a]"]).eval.checkpoints == ["base", "out/a"]
+    assert load_recipe(["recipe=tiny"]).eval.checkpoints == ["base"]
+    own = benchmark_setup(recipe, "gmner")
+    assert (own.benchmark.name, own.root, own.split, own.own_task) == ("gmner", recipe.data.root, "dev", True)
+    mmra = benchmark_setup(recipe, "mmra")
+    assert (mmra.benchmark.name, mmra.root, mmra.images, mmra.split, mmra.own_task) == (
         "mmra",
         "/data/MMRA",
-        "mmra",
+        None,
         "train",
+        False,
     )
-    assert derived.model == recipe.model and derived.eval == recipe.eval
     with pytest.raises(RecipeError, match=r"benchmark 'grec' needs its data: pass eval.data.grec.root="):
         benchmark_setup(recipe, "grec")
 
@@ -139,7 +158,7 @@ def test_evaluation_on_five_benchmarks(tmp_path, tiny_model_dir, synth_root):
             "eval.report_to=[wandb]",
         ]
     )
-    results = evaluate(recipe, ["base"])
+    results = evaluate(recipe)
     assert list(results) == ["gmner", "mate", "mmra", "grec", "mner_mi"]
     expected = {
         "gmner": {"gmner", "mner", "eeg", "mean_reward", "rewards"},
@@ -172,7 +191,7 @@ def test_evaluation_on_five_benchmarks(tmp_path, tiny_model_dir, synth_root):
 class TestVllmBackend:
     def test_requests_carry_the_chat_text_and_every_image(self, tiny_model_dir):
         from mcr.eval.vllm_backend import vllm_requests
-        from mcr.training import load_processor
+        from mcr.models import load_processor
 
         processor = load_processor(str(tiny_model_dir), min_pixels=56 * 56, max_pixels=112 * 112)
         images = [Image.new("RGB", (64, 64), c) for c in ("red", "blue")]
@@ -211,3 +230,65 @@ class TestVllmBackend:
             check_backend(load_recipe(["recipe=tiny", "eval.backend=vllm"]))
         with pytest.raises(RecipeError, match=r"eval.backend must be hf or vllm, not 'tgi'"):
             check_backend(load_recipe(["recipe=tiny", "eval.backend=tgi"]))
+
+
+def test_evaluation_reports_known_completions_by_value(tmp_path, tiny_model_dir, synth_root, monkeypatch):
+    """A generator that returns known completions: every figure of the report is checked by value."""
+    import mcr.eval.evaluate as evaluation
+    from mcr.benchmarks import get_task
+    from mcr.benchmarks.gmner.release import load_twitter_gmner
+
+    mate = write_mate_export(tmp_path / "MATE", [mate_row(i) for i in range(3)])
+    recipe = load_recipe(
+        [
+            "recipe=tiny",
+            f"model.name_or_path={tiny_model_dir}",
+            "model.build_tiny=false",
+            f"data.root={synth_root}",
+            f"data.images={synth_root / 'images'}",
+            "data.synth.n=0",
+            "benchmarks=[gmner,mate]",
+            f"eval.data.mate.root={mate}",
+            "eval.data.mate.split=cross_modal",
+            f"eval.output_dir={tmp_path / 'eval'}",
+            "eval.max_samples=3",
+            "eval.report_to=[]",
+        ]
+    )
+    records = load_twitter_gmner(synth_root, "test", images=synth_root / "images")[:3]
+    perfect = get_task("gmner").sft_example(records[0], "checklist", recipe.image_space)
+    known = {
+        records[0].id: perfect["completion"][0]["content"],  # the gold, reasoned
+        records[1].id: "<think>\nnothing to see\n</think>\n<answer>[]</answer>",  # nothing found
+        records[2].id: "no idea",  # unreadable
+        "cm_0": wrap('{"answer": "Object_1"}'),  # right
+        "cm_1": wrap('{"answer": "Object_2"}'),  # wrong
+        "cm_2": "Object_1?",  # no answer object: wrong, and not the contract
+    }
+    monkeypatch.setattr(
+        evaluation, "generate", lambda model, processor, rows, **kw: [known[r["id"]] for r in rows]
+    )
+    results = evaluation.main(recipe)
+
+    gmner = results["gmner"]["untrained"]
+    found, total = len(records[0].entities), sum(len(r.entities) for r in records)
+    recall = 100 * found / total
+    assert gmner["gmner"] == gmner["mner"] == gmner["eeg"]
+    assert gmner["gmner"]["precision"] == 100.0 and gmner["gmner"]["recall"] == round(recall, 2)
+    assert gmner["gmner"]["f1"] == round(2 * 100 * recall / (100 + recall), 2)
+    assert gmner["format_rate"] == round(2 / 3, 4)
+    # the recipe's weights: 1 format, 0.5 count, 1 span, 0.5 type, 1 entailment, 1 grounding,
+    # 0.5 consistency; the gold scores 1 on each and 0 on both penalties (5.5 in all); the empty
+    # answer scores format 1, consistency 1 and grounding 1 only where the post shows nothing
+    empty = 1.0 + 0.5 + (1.0 if not any(e.boxes for e in records[1].entities) else 0.0)
+    assert gmner["mean_reward"] == round((5.5 + empty + 0.0) / 3, 4)
+    assert gmner["rewards"]["format"] == round(2 / 3, 4) and gmner["rewards"]["span"] == round(1 / 3, 4)
+    assert gmner["rewards"]["visual_shortcut"] == 0.0 and gmner["rewards"]["textual_shortcut"] == 0.0
+    mate_metrics = results["mate"]["untrained"]
+    assert mate_metrics["accuracy"] == round(100 / 3, 1) and mate_metrics["format_rate"] == round(2 / 3, 4)
+    assert "mean_reward" not in mate_metrics  # rewards only on the recipe's own task
+    saved = json.loads((tmp_path / "eval" / "gmner" / "untrained" / "metrics.json").read_text())
+    assert saved["gmner"] == gmner["gmner"] and saved["mean_reward"] == gmner["mean_reward"]
+    lines = [json.loads(x) for x in (tmp_path / "eval" / "gmner" / "untrained" / "predictions.jsonl").open()]
+    assert [x["prediction"] for x in lines] == [known[r.id] for r in records]
+    assert [x["reward"] for x in lines] == [5.5, empty, 0.0]

@@ -9,7 +9,7 @@ import pytest
 
 from mcr.config import RecipeError, available_recipes, load_recipe
 
-from tests_helpers import REPO
+from helpers.runs import REPO
 
 
 def test_shipped_recipes():
@@ -129,3 +129,74 @@ def test_unquoted_no_in_a_recipe_file_is_explained(tmp_path):
     path.write_text("rewards:\n  funcs: {format: 1.0}\ngrpo:\n  save_strategy: no\n")
     with pytest.raises(RecipeError, match=r"grpo.save_strategy got the boolean False .*quote the word"):
         load_recipe([f"recipe={path}"])
+
+
+def test_a_recipe_extends_another(tmp_path):
+    """mcr_mimo is mcr_qwen with its own model, outputs and lengths; a chain resolves in order."""
+    qwen = load_recipe(["recipe=mcr_qwen", "data.root=/d", "data.images=/i"])
+    mimo = load_recipe(["recipe=mcr_mimo", "data.root=/d", "data.images=/i"])
+    assert (mimo.name, mimo.base, mimo.model.name_or_path) == (
+        "mcr_mimo",
+        "mcr_qwen",
+        "XiaomiMiMo/MiMo-VL-7B-RL",
+    )
+    assert mimo.grpo["max_completion_length"] == 1024 and mimo.eval.max_new_tokens == 1536
+    assert mimo.grpo["output_dir"] == "outputs/mcr_mimo-grpo" and mimo.sft["run_name"] == "mcr_mimo-sft"
+    different = {"name", "base", "model", "grpo", "sft", "eval"}
+    assert {k: v for k, v in vars(mimo).items() if k not in different} == {
+        k: v for k, v in vars(qwen).items() if k not in different
+    }
+    assert (
+        mimo.model.dtype == qwen.model.dtype and mimo.grpo["num_generations"] == qwen.grpo["num_generations"]
+    )
+    # a recipe file of one's own on top of a shipped one, and on top of that one
+    (tmp_path / "mine.yaml").write_text("base: tiny\nlora:\n  r: 8\n")
+    (tmp_path / "mine2.yaml").write_text(f"base: {tmp_path / 'mine.yaml'}\nseed: 3\n")
+    mine = load_recipe([f"recipe={tmp_path / 'mine2.yaml'}"])
+    tiny = load_recipe(["recipe=tiny"])
+    assert (mine.name, mine.seed, mine.lora.r, mine.rewards) == ("mine2", 3, 8, tiny.rewards)
+    (tmp_path / "loop.yaml").write_text(f"base: {tmp_path / 'loop.yaml'}\n")
+    with pytest.raises(RecipeError, match=r"recipes extend each other in a cycle"):
+        load_recipe([f"recipe={tmp_path / 'loop.yaml'}"])
+    (tmp_path / "typo.yaml").write_text("base: tiny\nloar:\n  r: 8\n")
+    with pytest.raises(RecipeError, match=r"unknown key 'loar' in .*typo\.yaml.*did you mean 'lora'"):
+        load_recipe([f"recipe={tmp_path / 'typo.yaml'}"])
+
+
+def test_the_data_layout_follows_the_task():
+    with pytest.raises(RecipeError, match=r"unknown key 'data.format'"):
+        load_recipe(["recipe=tiny", "data.format=twitter-gmner"])
+    from mcr.benchmarks import get_task
+
+    with pytest.raises(
+        ValueError, match=r"task 'mmra' is evaluated only; a recipe trains on one of \['gmner', 'mate'\]"
+    ):
+        get_task("mmra")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["-m", "mcr.cli", "recipe", "--help"],
+        ["-m", "mcr.cli", "recipe", "recipe=mcr_qwen", "--help"],
+        ["train_grpo.py", "--help"],
+        ["train_sft.py", "--help"],
+        ["eval/evaluate.py", "--help"],
+    ],
+)
+def test_help_prints_every_section_with_its_help_text(command):
+    proc = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    for key, help_text in [
+        ("model.max_pixels", "Largest image area after resizing"),
+        ("data.synth.n", "Examples to synthesize into data.root"),
+        ("rewards.params", "Parameters of one reward"),
+        ("mrsi.sft_fraction", "Share of the training split that goes to D1"),
+        ("eval.checkpoints", "Checkpoints to evaluate"),
+        ("grpo", "Any field of trl.GRPOConfig"),
+        ("base", "A recipe this one extends"),
+    ]:
+        assert f"  {key} = " in out and help_text in out, key
+    if "recipe=mcr_qwen" in command:  # the recipe's own values beside the keys
+        assert "model.name_or_path = 'Qwen/Qwen2.5-VL-7B-Instruct'" in out and "learning_rate" in out

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from safetensors.torch import load_file
 
-from tests_helpers import REPO, tiny_run_args
+from helpers.runs import REPO, tiny_run_args
 
 pytestmark = pytest.mark.slow
 
@@ -113,7 +113,7 @@ def test_grpo_two_cpu_processes_plain_data_parallel(tmp_path, tiny_model_dir):
 def test_evaluation_two_processes_matches_one(tmp_path, tiny_model_dir):
     """Data-parallel generation: two processes share the examples (an odd number, so the shares
     differ) and write exactly what one process writes, on a one-image and a two-image benchmark."""
-    from benchmark_fixtures import write_mmra_export
+    from helpers.benchmark_fixtures import write_mmra_export
 
     mmra = write_mmra_export(tmp_path / "MMRA")
     args = (

@@ -9,13 +9,13 @@ import datasets
 import pytest
 from PIL import Image
 
+from mcr.benchmarks.grec.data import grefcoco_stats, load_grefcoco
+from mcr.benchmarks.mate.data import load_mate_split
+from mcr.benchmarks.mmra.data import load_mmra
 from mcr.cli import main as mcr_main
 from mcr.data.errors import DataFormatError
-from mcr.data.grefcoco import grefcoco_stats, load_grefcoco
-from mcr.data.mate import load_mate_split
-from mcr.eval.mmra import load_mmra
 
-from benchmark_fixtures import (
+from helpers.benchmark_fixtures import (
     MMRA_FEATURES,
     mate_row,
     mmra_rows,

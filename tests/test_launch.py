@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from tests_helpers import REPO
+from helpers.runs import REPO
 
 
 def launch(*args: str, **env: str) -> subprocess.CompletedProcess:

@@ -9,10 +9,13 @@ import pytest
 from PIL import Image
 from trl.data_utils import prepare_multimodal_messages
 
+from mcr.benchmarks.gmner.release import load_twitter_gmner
+from mcr.benchmarks.gmner.rows import rows as gmner_rows
+from mcr.benchmarks.gmner.rows import sft_example
+from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
 from mcr.config import load_recipe
-from mcr.data.grpo_dataset import grpo_rows, rows_dataset
-from mcr.data.synth_gmner import write_synthetic_gmner
-from mcr.data.twitter_gmner import load_twitter_gmner
+from mcr.data.rows import rows_dataset
+from mcr.image_space import ImageSpace
 from mcr.lengths import (
     SequenceTooLong,
     check_grpo_lengths,
@@ -21,10 +24,10 @@ from mcr.lengths import (
     max_image_tokens,
     sequence_lengths,
 )
-from mcr.mrsi import gmner_sft_example
-from mcr.training import load_processor
+from mcr.models import load_processor
 
 MAX_PIXELS = 401_408  # mcr_qwen's: up to 512 visual tokens
+SPACE = ImageSpace(3136, MAX_PIXELS)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +43,7 @@ def processor(tiny_model_dir):
 
 
 def test_prompt_lengths_equal_the_processors_own(processor, big_images):
-    rows = list(grpo_rows(big_images, task="gmner", min_pixels=3136, max_pixels=MAX_PIXELS))
+    rows = gmner_rows(big_images, SPACE)
     lengths = sequence_lengths(processor, rows, min_pixels=3136, max_pixels=MAX_PIXELS)
     assert {tuple(r["input_size"]) for r in rows} == {(644, 476), (728, 532)}  # both sizes present
     for row, (prompt, image, completion) in zip(rows, lengths, strict=True):
@@ -59,9 +62,7 @@ def test_prompt_lengths_equal_the_processors_own(processor, big_images):
 
 
 def test_sft_lengths_count_the_completion(processor, big_images):
-    example = gmner_sft_example(
-        big_images[0], "checklist", task="gmner", min_pixels=3136, max_pixels=MAX_PIXELS
-    )
+    example = sft_example(big_images[0], "checklist", SPACE)
     (with_completion,) = sequence_lengths(processor, [example], min_pixels=3136, max_pixels=MAX_PIXELS)
     without = {**example, "completion": None}
     (prompt_only,) = sequence_lengths(processor, [without], min_pixels=3136, max_pixels=MAX_PIXELS)
@@ -71,7 +72,7 @@ def test_sft_lengths_count_the_completion(processor, big_images):
 
 
 def test_too_long_names_the_records_and_what_to_change(processor, big_images):
-    rows = list(grpo_rows(big_images, task="gmner", min_pixels=3136, max_pixels=MAX_PIXELS))
+    rows = gmner_rows(big_images, SPACE)
     lengths = sequence_lengths(processor, rows, min_pixels=3136, max_pixels=MAX_PIXELS)
     longest = max(p for p, _, _ in lengths)
     # exactly at the limit passes; one token less refuses, naming the longest record
@@ -102,7 +103,7 @@ def test_too_long_names_the_records_and_what_to_change(processor, big_images):
 
 
 def test_a_missing_image_placeholder_is_refused(processor, big_images):
-    (row,) = grpo_rows(big_images[:1], task="gmner", min_pixels=3136, max_pixels=MAX_PIXELS)
+    (row,) = gmner_rows(big_images[:1], SPACE)
     row["prompt"][0]["content"] = [c for c in row["prompt"][0]["content"] if c["type"] != "image"]
     with pytest.raises(SequenceTooLong, match=r"0 image placeholder\(s\) for 1 image"):
         sequence_lengths(processor, [row], min_pixels=3136, max_pixels=MAX_PIXELS)
@@ -110,7 +111,7 @@ def test_a_missing_image_placeholder_is_refused(processor, big_images):
 
 def test_grpo_check_reads_the_models_positions_and_vllms_limit(processor, big_images, tiny_model_dir):
     recipe = load_recipe(["recipe=tiny", f"model.max_pixels={MAX_PIXELS}"])
-    dataset = rows_dataset(list(grpo_rows(big_images, task="gmner", min_pixels=3136, max_pixels=MAX_PIXELS)))
+    dataset = rows_dataset(gmner_rows(big_images, SPACE))
     # the GRPOConfig fields the check reads
     args = SimpleNamespace(max_completion_length=256, use_vllm=False, vllm_max_model_length=None)
     check_grpo_lengths(processor, dataset, str(tiny_model_dir), args, recipe)  # 4,096 positions: fits
@@ -129,11 +130,9 @@ def test_grpo_check_reads_the_models_positions_and_vllms_limit(processor, big_im
 
 def test_sft_check_refuses_before_training_and_reads_image_files(processor, big_images, tmp_path):
     recipe = load_recipe(["recipe=tiny", f"model.max_pixels={MAX_PIXELS}"])
-    examples = [
-        gmner_sft_example(r, "verify", task="gmner", min_pixels=3136, max_pixels=MAX_PIXELS)
-        for r in big_images[:4]
-    ]
-    dataset = rows_dataset(examples)
+    examples = [sft_example(r, "verify", SPACE) for r in big_images[:4]]
+    # without the sizes a row carries, the check reads them from the embedded image bytes
+    dataset = rows_dataset(examples).remove_columns(["image_size", "input_size"])
     dataset.save_to_disk(str(tmp_path / "d1"))  # as prepare_mrsi keeps it
     dataset = datasets.load_from_disk(str(tmp_path / "d1"))
     args = SimpleNamespace(max_length=2048)  # the SFTConfig fields the check reads

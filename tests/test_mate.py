@@ -6,17 +6,18 @@ import json
 
 import pytest
 
+from mcr.benchmarks import get_task
+from mcr.benchmarks.mate.data import load_mate
+from mcr.benchmarks.mate.scorer import score_mate
+from mcr.benchmarks.mate.synthetic import TEXTUAL, VISUAL, write_synthetic_mate
 from mcr.cli import main as mcr_main
 from mcr.config import load_recipe
 from mcr.data.errors import DataFormatError
-from mcr.data.mate import load_mate
-from mcr.data.synth_mate import TEXTUAL, VISUAL, write_synthetic_mate
-from mcr.eval.mate import score_mate
-from mcr.mrsi import available_styles, inject
+from mcr.mrsi import inject
+from mcr.prompts import available_styles
 from mcr.rewards import REGISTRY
-from mcr.tasks import TASKS
 
-MATE = TASKS["mate"]
+MATE = get_task("mate")
 
 
 @pytest.fixture(scope="module")
@@ -92,18 +93,21 @@ def test_loader_errors_name_file_and_line(tmp_path, mate_root):
 
 
 def test_every_mate_style_round_trips(mate_root, instances):
-    recipe = load_recipe(
-        ["recipe=tiny_mate", f"data.root={mate_root}", f"data.images={mate_root}", "mrsi.sft_fraction=1.0"]
-    )
+    recipe = load_recipe(["recipe=tiny_mate", f"data.root={mate_root}", f"data.images={mate_root}"])
     assert {"steps", "table", "verify", "narrative"} <= set(available_styles("mate"))
     for style in available_styles("mate"):
-        recipe.mrsi.styles = {style: 1.0}
-        sft = inject(instances, MATE, recipe)["sft"]
+        space = recipe.image_space
+        sft = inject(instances, MATE, styles={style: 1.0}, sft_fraction=1.0, seed=0, space=space)["sft"]
         completions = [r["completion"][0]["content"] for r in sft]
-        gold = list(sft["gold"])
-        assert REGISTRY["mate"](completions, gold=gold) == [1.0] * len(sft), style
-        assert REGISTRY["format"](completions, gold=gold) == [1.0] * len(sft), style
-        assert REGISTRY["span"](completions, gold=gold) == [None] * len(sft)  # GMNER rewards stay out
+        columns = {"gold": list(sft["gold"]), "task": list(sft["task"])}
+        assert columns["task"] == ["mate"] * len(sft)
+        assert REGISTRY["mate"](completions, **columns) == [1.0] * len(sft), style
+        assert REGISTRY["format"](completions, **columns) == [1.0] * len(sft), style
+        assert REGISTRY["span"](completions, **columns) == [None] * len(sft)  # GMNER rewards stay out
+        # the task column decides, not the gold's look: read as GMNER rows, the MATE answers fail
+        assert REGISTRY["format"](completions, gold=columns["gold"], task=["gmner"] * len(sft)) == [
+            0.0
+        ] * len(sft)
 
 
 def test_scorer_breakdowns(instances):

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
+from mcr.benchmarks import get_task
+from mcr.benchmarks.gmner.release import load_twitter_gmner
 from mcr.config import load_recipe
-from mcr.data.twitter_gmner import load_twitter_gmner
-from mcr.mrsi import available_styles, inject, pick_styles, render_style, split_d1_d2
+from mcr.contract.matching import decode_gold
+from mcr.contract.parse import parse_completion
+from mcr.contract.verdicts import find_mentions
+from mcr.image_space import ImageSpace
+from mcr.mrsi import inject, pick_styles, split_d1_d2
+from mcr.prompts import available_styles, render_style
 from mcr.rewards import REGISTRY
-from mcr.rewards.gmner import decode_gold
-from mcr.rewards.parse import parse_completion
-from mcr.rewards.reasoning import find_mentions
-from mcr.tasks import TASKS
 
-GMNER = TASKS["gmner"]
+GMNER = get_task("gmner")
 
 STYLES = available_styles("gmner")
 REWARDS = ["format", "count", "span", "type", "entailment", "grounding", "consistency", "gmner_f1"]
@@ -28,20 +29,17 @@ def records(synth_root):
     return load_twitter_gmner(synth_root, "train", images=synth_root / "images")
 
 
-def recipe_with(styles: dict[str, float], sft_fraction: float):
-    """The tiny recipe with these MRSI styles and D1 share."""
-    recipe = load_recipe(["recipe=tiny", "model.max_pixels=50176", f"mrsi.sft_fraction={sft_fraction}"])
-    recipe.mrsi.styles = styles
-    return recipe
+def injected(records, styles: dict[str, float], sft_fraction: float):
+    """The records injected with these MRSI styles and D1 share (seed 0, the tiny model's pixels)."""
+    return inject(
+        records, GMNER, styles=styles, sft_fraction=sft_fraction, seed=0, space=ImageSpace(3136, 50176)
+    )
 
 
 @pytest.fixture(scope="module")
 def per_style(records):
     """Every training record rendered in every style."""
-    return {
-        style: inject(records, GMNER, recipe_with(styles={style: 1.0}, sft_fraction=1.0))["sft"]
-        for style in STYLES
-    }
+    return {style: injected(records, styles={style: 1.0}, sft_fraction=1.0)["sft"] for style in STYLES}
 
 
 def test_at_least_four_styles():
@@ -65,7 +63,11 @@ def test_answer_parses_back_to_the_gold(per_style, style):
 def test_rendered_completion_scores_one_and_no_penalty(per_style, style):
     rows = list(per_style[style])
     completions = [r["completion"][0]["content"] for r in rows]
-    kwargs = {"gold": [r["gold"] for r in rows], "text": [r["text"] for r in rows]}
+    kwargs = {
+        "gold": [r["gold"] for r in rows],
+        "text": [r["text"] for r in rows],
+        "task": [r["task"] for r in rows],
+    }
     for name in REWARDS:
         assert REGISTRY[name](completions, **kwargs) == [1.0] * len(rows), name
     for name in PENALTIES:
@@ -118,15 +120,16 @@ def test_split_is_deterministic_and_disjoint(records):
 
 
 def test_inject_gives_sft_pairs_and_grpo_rows(records):
-    data = inject(records, GMNER, recipe_with(styles={s: 1.0 for s in STYLES}, sft_fraction=0.5))
+    data = injected(records, styles={s: 1.0 for s in STYLES}, sft_fraction=0.5)
     sft, grpo = data["sft"], data["grpo"]
     assert len(sft) + len(grpo) == len(records)
     assert set(sft["style"]) <= set(STYLES) and len(set(sft["style"])) > 1
     row = sft[0]
     assert row["prompt"][0]["role"] == "user" and row["completion"][0]["role"] == "assistant"
     assert row["image"].size[0] > 0
-    assert {"prompt", "image", "gold", "text", "input_size"} <= set(grpo.column_names)
-    again = inject(records, GMNER, recipe_with(styles={s: 1.0 for s in STYLES}, sft_fraction=0.5))
+    assert {"prompt", "image", "gold", "text", "task", "input_size"} <= set(grpo.column_names)
+    assert set(grpo["task"]) == set(sft["task"]) == {"gmner"}
+    again = injected(records, styles={s: 1.0 for s in STYLES}, sft_fraction=0.5)
     assert again["sft"]["completion"] == sft["completion"]
 
 
@@ -134,30 +137,30 @@ def test_unknown_style_names_the_folder(records):
     with pytest.raises(
         ValueError, match=r"no reasoning style 'socratic' .*templates/mrsi/gmner/socratic\.jinja"
     ):
-        inject(records, GMNER, recipe_with(styles={"socratic": 1.0}, sft_fraction=0.5))
+        injected(records, styles={"socratic": 1.0}, sft_fraction=0.5)
 
 
 def test_a_new_style_is_a_template_file(records, tmp_path, monkeypatch):
     """Dropping a template in the styles folder and naming it in a recipe is all it takes."""
-    import mcr.mrsi as mrsi
+    import mcr.prompts as prompts
 
     folder = tmp_path / "mrsi" / "gmner"
     folder.mkdir(parents=True)
     for style in STYLES:
-        (folder / f"{style}.jinja").write_text((mrsi.styles_dir("gmner") / f"{style}.jinja").read_text())
+        (folder / f"{style}.jinja").write_text((prompts.styles_dir("gmner") / f"{style}.jinja").read_text())
     terse = (
         "{% for e in entities %}{{ e.text }} {{ e.type }} "
         "{{ 'shown' if e.shown else 'not shown' }}\n{% endfor %}"
     )
     (folder / "terse.jinja").write_text(terse)
-    monkeypatch.setattr(mrsi, "styles_dir", lambda task: tmp_path / "mrsi" / task)
-    mrsi._environment.cache_clear()
+    monkeypatch.setattr(prompts, "styles_dir", lambda task: tmp_path / "mrsi" / task)
+    prompts._styles.cache_clear()
     try:
-        data = inject(records, GMNER, recipe_with(styles={"terse": 1.0}, sft_fraction=1.0))
+        data = injected(records, styles={"terse": 1.0}, sft_fraction=1.0)
         completions = [r["completion"][0]["content"] for r in data["sft"]]
         assert REGISTRY["consistency"](completions, gold=data["sft"]["gold"]) == [1.0] * len(completions)
     finally:
-        mrsi._environment.cache_clear()
+        prompts._styles.cache_clear()
 
 
 def test_recipe_styles_and_sft_section_are_checked():
@@ -169,4 +172,5 @@ def test_recipe_styles_and_sft_section_are_checked():
         RecipeError, match=r"unknown key 'sft.num_train_epoch'.*did you mean 'num_train_epochs'"
     ):
         load_recipe(["sft.num_train_epoch=2"])
-    assert json.dumps(recipe.mrsi.styles)
+    # the recipe's own mix, as tiny.yaml writes it
+    assert recipe.mrsi.styles == {"checklist": 1.0, "evidence_table": 1.0, "verify": 1.0, "narrative": 1.0}

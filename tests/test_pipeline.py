@@ -11,7 +11,7 @@ from safetensors.torch import load_file
 from mcr.checkpoints import LINEAGE_FILE, adapter_chain, export_merged, load_checkpoint
 from mcr.config import load_recipe
 
-from tests_helpers import tiny_run_args
+from helpers.runs import tiny_run_args
 
 pytestmark = pytest.mark.slow
 
@@ -67,7 +67,7 @@ def test_sft_loss_is_on_the_completion_only(sft_run, tiny_model_dir):
     import datasets
     from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
 
-    from mcr.training import load_processor
+    from mcr.models import load_processor
 
     tmp, _, _ = sft_run
     row = datasets.load_from_disk(str(tmp / "mrsi" / "data"))["sft"][0]
@@ -139,8 +139,10 @@ def test_evaluation_compares_checkpoints_and_logs_to_wandb(sft_run, tiny_model_d
     from mcr.eval.evaluate import main as evaluate
 
     tmp, _, _ = sft_run
-    recipe = load_recipe([*_overrides(tmp, tiny_model_dir), "eval.report_to=[wandb]"])
-    results = evaluate(recipe, ["base", str(tmp / "sft")])
+    recipe = load_recipe(
+        [*_overrides(tmp, tiny_model_dir), "eval.report_to=[wandb]", f"checkpoints=[base,{tmp / 'sft'}]"]
+    )
+    results = evaluate(recipe)
     assert set(results) == {"gmner"} and set(results["gmner"]) == {"untrained", "sft"}
     for label in results["gmner"]:
         metrics = json.loads((tmp / "eval" / "gmner" / label / "metrics.json").read_text())
@@ -165,7 +167,7 @@ def test_evaluation_compares_checkpoints_and_logs_to_wandb(sft_run, tiny_model_d
 
 def test_mate_evaluation_end_to_end(tmp_path, tiny_model_dir):
     """The tiny model on synthetic MATE: files per checkpoint, MATE's breakdowns, W&B offline."""
-    from mcr.data.synth_mate import write_synthetic_mate
+    from mcr.benchmarks.mate.synthetic import write_synthetic_mate
     from mcr.eval.evaluate import main as evaluate
 
     root = write_synthetic_mate(tmp_path / "mate", n=30, seed=0, progress=False)
@@ -182,7 +184,7 @@ def test_mate_evaluation_end_to_end(tmp_path, tiny_model_dir):
             "eval.report_to=[wandb]",
         ]
     )
-    results = evaluate(recipe, ["base"])
+    results = evaluate(recipe)
     metrics = json.loads((tmp_path / "eval" / "mate" / "untrained" / "metrics.json").read_text())
     assert metrics == json.loads(json.dumps(results["mate"]["untrained"]))
     assert {"accuracy", "by_task", "by_object_count", "by_pair", "format_rate", "mean_reward"} <= set(metrics)

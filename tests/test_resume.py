@@ -16,7 +16,7 @@ from mcr.callbacks import COMPLETE_MARKER, complete_checkpoints
 from mcr.config import load_recipe
 from mcr.training import resume_checkpoint
 
-from tests_helpers import REPO, tiny_run_args
+from helpers.runs import REPO, tiny_run_args
 
 pytestmark = pytest.mark.slow
 MAX_STEPS = 10

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from mcr.config import load_recipe
-from mcr.rewards import REGISTRY, get_reward_funcs, register
-from mcr.rewards.parse import completion_text
+from mcr.contract.parse import completion_text
+from mcr.rewards import REGISTRY, register, reward_set
 
 if "brevity" not in REGISTRY:
 
@@ -20,6 +20,6 @@ def test_brevity():
 
 def test_a_recipe_names_the_new_reward():
     recipe = load_recipe(["recipe=tiny", "rewards.funcs.brevity=0.2"])
-    funcs, weights = get_reward_funcs(recipe.rewards.funcs, iou_threshold=recipe.rewards.iou_threshold)
+    funcs, weights = reward_set(recipe.rewards)
     assert funcs[-1].__name__ == "brevity" and weights[-1] == 0.2
     assert funcs[-1]([[{"role": "assistant", "content": "short"}]], gold=["[]"], text=[""]) == [1.0]

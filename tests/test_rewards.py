@@ -7,10 +7,10 @@ from typing import ClassVar
 
 import pytest
 
+from mcr.benchmarks.mate.scorer import answer_objects, extract_answer
+from mcr.contract.parse import parse_completion
 from mcr.rewards import REGISTRY, clear_caches
 from mcr.rewards.consistency import consistency_score
-from mcr.rewards.mate import answer_objects, extract_answer
-from mcr.rewards.parse import parse_completion
 
 TEXT = "RT @nba : Kevin Durant wearing red met Oakland under blue lights and the Warriors"
 GOLD_ITEMS = [
@@ -300,10 +300,21 @@ class TestMate:
 def test_tasks_do_not_cross():
     mate_gold = json.dumps({"answer": "red"})
     completion = '<think>x</think><answer>{"answer": "red"}</answer>'
-    assert REGISTRY["span"]([completion], gold=[mate_gold]) == [None]
-    assert REGISTRY["mate"]([render_gold(GOLD_ITEMS)], gold=[GOLD]) == [None]
-    assert REGISTRY["format"]([completion], gold=[mate_gold]) == [1.0]
-    assert REGISTRY["format"]([completion], gold=[GOLD]) == [0.0]  # a MATE answer on a GMNER row
+    assert REGISTRY["span"]([completion], gold=[mate_gold], task=["mate"]) == [None]
+    assert REGISTRY["mate"]([render_gold(GOLD_ITEMS)], gold=[GOLD], task=["gmner"]) == [None]
+    assert REGISTRY["format"]([completion], gold=[mate_gold], task=["mate"]) == [1.0]
+    assert REGISTRY["format"]([completion], gold=[GOLD], task=["gmner"]) == [
+        0.0
+    ]  # a MATE answer on a GMNER row
+    # rows of both tasks in one batch: each reward scores its own task's rows, None the others'
+    both = {"gold": [GOLD, mate_gold], "task": ["gmner", "mate"]}
+    assert REGISTRY["span"]([render_gold(GOLD_ITEMS), completion], **both) == [1.0, None]
+    assert REGISTRY["mate"]([render_gold(GOLD_ITEMS), completion], **both) == [None, 1.0]
+    assert REGISTRY["format"]([render_gold(GOLD_ITEMS), completion], **both) == [1.0, 1.0]
+    # without a task column a reward takes every row for its own task
+    assert REGISTRY["format"]([completion]) == [1.0] and REGISTRY["mate"]([completion], gold=[mate_gold]) == [
+        1.0
+    ]
 
 
 def test_parse_is_shared_across_rewards():

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from mcr.contract.matching import iou
+from mcr.contract.parse import parse_completion
 from mcr.rewards import REGISTRY, get_reward_funcs
-from mcr.rewards.gmner import iou
-from mcr.rewards.parse import parse_completion
 
 GOLD = json.dumps(
     [

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mcr.contract.parse import parse_completion
 from mcr.rewards import CVO_GMNER, REGISTRY
-from mcr.rewards.parse import parse_completion
 
 GMNER_GOLD = json.dumps(
     [
@@ -30,10 +30,10 @@ SECONDS_PER_CALL = 5.0
 
 
 def check_all(completion) -> None:
-    for gold in (GMNER_GOLD, MATE_GOLD):
+    for gold, task in ((GMNER_GOLD, "gmner"), (MATE_GOLD, "mate")):
         for name in NAMES:
             start = time.perf_counter()
-            (value,) = REGISTRY[name]([completion], gold=[gold], text=[TEXT])
+            (value,) = REGISTRY[name]([completion], gold=[gold], text=[TEXT], task=[task])
             elapsed = time.perf_counter() - start
             assert elapsed < SECONDS_PER_CALL, (name, elapsed)
             if value is not None:

@@ -6,15 +6,17 @@ import json
 
 import pytest
 
+from mcr.benchmarks.gmner.release import load_twitter_gmner
+from mcr.benchmarks.gmner.scorer import prediction_from_text, score_gmner
+from mcr.benchmarks.grec.scorer import giou, sample_f1, score_grec
+from mcr.benchmarks.mmra.data import load_mmra
+from mcr.benchmarks.mmra.scorer import extract_choice, score_mmra
+from mcr.benchmarks.mner_mi.data import entities, load_mner_mi
+from mcr.benchmarks.mner_mi.scorer import score_mner_mi
 from mcr.cli import main as mcr_main
-from mcr.data.twitter_gmner import load_twitter_gmner
-from mcr.eval.gmner import prediction_from_text, score_gmner
-from mcr.eval.grec import giou, sample_f1, score_grec
-from mcr.eval.mmra import extract_choice, load_mmra, score_mmra
-from mcr.eval.mner_mi import entities, load_mner_mi, score_mner_mi
-from mcr.rewards.parse import PredEntity
+from mcr.contract.parse import PredEntity
 
-from gmner_fixtures import OFFICIAL_TRAIN, OFFICIAL_XMLS, write_release
+from helpers.gmner_fixtures import OFFICIAL_TRAIN, OFFICIAL_XMLS, write_release
 
 # One MMRA row in the export's fields: a choice question whose answer is A.
 MMRA_ROW = {
@@ -265,3 +267,101 @@ def test_score_commands_check_prediction_lines(tmp_path, capsys):
     pred.write_text(json.dumps({"id": 7, "prediction": "(A)"}) + "\n")
     with pytest.raises(SystemExit, match=r"pred\.jsonl:1: id '7' is not in .*mmra\.jsonl"):
         mcr_main(["score", "mmra", "--gold", str(gold), "--pred", str(pred)])
+
+
+HUGE = 10**400  # a 401-digit integer: valid JSON, beyond float range
+
+
+@pytest.mark.parametrize(
+    ("line", "error"),
+    [
+        (
+            '{"id": "O_2371", "entities": [{"entity": "Obama", "type": "PER", "bbox": '
+            f"[0, 0, {HUGE}, 9]}}]}}",
+            r"pred\.jsonl:2: entity #0: 'bbox' must be null or 4 finite numbers",
+        ),
+        (
+            '{"id": "O_2371", "entities": [{"entity": "Obama", "type": "PER", "bbox": [0, 0, NaN, 9]}]}',
+            r"pred\.jsonl:2: entity #0: 'bbox' must be null or 4 finite numbers",
+        ),
+        (
+            '{"id": "O_2371", "entities": [{"entity": "Obama", "type": "PER", "bbox": [0, 0, 1e400, 9]}]}',
+            r"pred\.jsonl:2: entity #0: 'bbox' must be null or 4 finite numbers",
+        ),
+        (
+            '{"id": "O_2371", "entities": ' + "[" * 3000 + "]" * 3000 + "}",
+            r"pred\.jsonl:2: JSON nested too deeply to read",
+        ),
+        ('{"id": "O_2371", "entities": {"Obama": "PER"}}', r"pred\.jsonl:2: 'entities' must be a list"),
+        (
+            '{"id": "O_2371", "prediction": "x", "image_size": "640x480", "input_size": [644, 476]}',
+            r"pred\.jsonl:2: 'image_size' and 'input_size' must be \[width, height\]",
+        ),
+        ('["O_2371", []]', r"pred\.jsonl:2: expected a JSON object with an 'id'"),
+    ],
+    ids=[
+        "huge int",
+        "NaN",
+        "1e400",
+        "nested 3000 deep",
+        "entities not a list",
+        "size as text",
+        "not an object",
+    ],
+)
+def test_hostile_prediction_files_get_errors_naming_the_line(gmner_records, tmp_path, line, error):
+    """A line that breaks the prediction form is an error naming file and line, never a traceback."""
+    root, _ = gmner_records
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(json.dumps({"id": "797970", "entities": []}) + "\n" + line + "\n")
+    with pytest.raises(SystemExit, match=error):
+        mcr_main(["score", "gmner", "--gold-root", str(root), "--split", "test", "--pred", str(pred)])
+
+
+def test_unreadable_raw_answers_score_as_wrong_not_as_errors(gmner_records, tmp_path, capsys):
+    """A model's raw answer that cannot be read (huge numbers, deep nesting, garbage) is a wrong answer."""
+    root, records = gmner_records
+    answers = [
+        '<think>x</think><answer>[{"entity": "Kevin Durant", "type": "PER", "bbox": '
+        f"[0, 0, {HUGE}, 9]}}]</answer>",
+        "<think>x</think><answer>" + "[" * 3000 + "]" * 3000 + "</answer>",
+        b"\xff\xfe not text".decode("latin-1"),
+    ]
+    pred = tmp_path / "pred.jsonl"
+    with open(pred, "w") as f:
+        for record, answer in zip(records, answers, strict=True):
+            f.write(
+                json.dumps(
+                    {
+                        "id": record.id,
+                        "prediction": answer,
+                        "image_size": [500, 375],
+                        "input_size": [252, 168],
+                    }
+                )
+                + "\n"
+            )
+    mcr_main(["score", "gmner", "--gold-root", str(root), "--split", "test", "--pred", str(pred)])
+    result = json.loads(capsys.readouterr().out)
+    assert result["gmner"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert result["counts"] == {"predicted": 0, "gold": 7, "missing_predictions": 0}
+
+
+def test_bytes_that_are_not_utf8_name_the_line(gmner_records, tmp_path):
+    root, _ = gmner_records
+    pred = tmp_path / "pred.jsonl"
+    pred.write_bytes(b'{"id": "797970", "entities": []}\n{"id": "O_2371", "entities": [], "x": "\xff"}\n')
+    with pytest.raises(SystemExit, match=r"pred\.jsonl:2: not UTF-8 text"):
+        mcr_main(["score", "gmner", "--gold-root", str(root), "--split", "test", "--pred", str(pred)])
+
+
+def test_grec_prediction_boxes_are_checked_the_same_way(tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "1", "boxes": [[0, 0, 10, 10]]}) + "\n")
+    pred = tmp_path / "pred.jsonl"
+    pred.write_text(f'{{"id": "1", "boxes": [[0, 0, {HUGE}, 10]], "scores": [1.0]}}\n')
+    with pytest.raises(SystemExit, match=r"pred\.jsonl:1: 'boxes' must be a list of 4 finite numbers each"):
+        mcr_main(["score", "grec", "--gold", str(gold), "--pred", str(pred)])
+    pred.write_text(f'{{"id": "1", "boxes": [[0, 0, 10, 10]], "scores": [{HUGE}]}}\n')
+    with pytest.raises(SystemExit, match=r"pred\.jsonl:1: 'scores' must be a list of finite numbers"):
+        mcr_main(["score", "grec", "--gold", str(gold), "--pred", str(pred)])

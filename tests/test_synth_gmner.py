@@ -8,9 +8,15 @@ import random
 import numpy as np
 import pytest
 
+from mcr.benchmarks.gmner.release import SPLITS, load_twitter_gmner
+from mcr.benchmarks.gmner.synthetic import (
+    COLORS,
+    SHAPE_OF_TYPE,
+    generate_post,
+    render_image,
+    write_synthetic_gmner,
+)
 from mcr.cli import main as mcr_main
-from mcr.data.synth_gmner import COLORS, SHAPE_OF_TYPE, generate_post, render_image, write_synthetic_gmner
-from mcr.data.twitter_gmner import SPLITS, load_twitter_gmner
 
 
 def _digest(root):

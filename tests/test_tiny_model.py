@@ -10,9 +10,9 @@ from PIL import Image
 from transformers import AutoModelForImageTextToText, AutoProcessor, Qwen2_5_VLForConditionalGeneration
 
 from mcr.cli import main as mcr_main
-from mcr.data.grpo_dataset import model_input_size
+from mcr.image_space import ImageSpace
+from mcr.models import load_processor
 from mcr.tiny_model import SPECIAL_TOKENS, TinySpec, build_tiny_model
-from mcr.training import load_processor
 
 
 def _sha(path):
@@ -100,7 +100,7 @@ def test_processor_resizes_as_gold_boxes_assume(tiny_model_dir, size):
         0
     ]
     _, rows, cols = grid.tolist()
-    assert (cols * 14, rows * 14) == model_input_size(*size, min_pixels=3136, max_pixels=50176)
+    assert (cols * 14, rows * 14) == ImageSpace(3136, 50176).input_size(*size)
 
 
 def test_build_tiny_command(tmp_path, capsys):

@@ -13,7 +13,7 @@ from safetensors.torch import load_file
 
 from mcr.config import load_recipe
 
-from tests_helpers import REPO, tiny_run_args
+from helpers.runs import REPO, tiny_run_args
 
 
 def _overrides(tmp_path, model_dir, out):
@@ -84,8 +84,8 @@ def test_accelerate_launch_runs_the_entry_point(tmp_path, tiny_model_dir):
 
 def test_missing_images_fail_before_training(tmp_path, tiny_model_dir):
     import train_grpo
+    from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
     from mcr.data.errors import DataFormatError
-    from mcr.data.synth_gmner import write_synthetic_gmner
 
     root = write_synthetic_gmner(tmp_path / "data", n=10, seed=0, progress=False)
     (root / "images" / "S_3.jpg").unlink()

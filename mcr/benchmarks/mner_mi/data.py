@@ -1,4 +1,4 @@
-"""MNER-MI (multi-image MNER): records and entity-level micro F1 in the seqeval convention.
+"""MNER-MI (multi-image MNER): its records, and entities read from BIO tags as seqeval does.
 
 One record per line, a Python dict literal as the release writes it —
 ``{"id": 5302, "text": [tokens], "images": [...], "label": [BIO tags], "url": ...}`` — read with
@@ -10,7 +10,7 @@ continue an ``X`` entity starts a new one.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,7 +36,7 @@ def load_mner_mi(path: str | Path) -> list[MnerMiRecord]:
                 continue
             try:
                 raw = ast.literal_eval(line.strip())
-            except (ValueError, SyntaxError):
+            except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
                 raise DataFormatError("not a Python dict literal", file=path, line=lineno) from None
             if not isinstance(raw, dict) or not {"id", "text", "label"} <= set(raw):
                 raise DataFormatError("expected a dict with 'id', 'text' and 'label'", file=path, line=lineno)
@@ -67,25 +67,3 @@ def entities(labels: Sequence[str]) -> set[tuple[str, int, int]]:
         if prefix in ("B", "I") and not continues:
             current = (etype, i)
     return spans
-
-
-def score_mner_mi(records: Iterable[MnerMiRecord], predictions: Mapping[str, Sequence[str]]) -> dict:
-    """Entity-level micro precision, recall and F1 (percent); a missing prediction is all O."""
-    tp = n_pred = n_gold = missing = 0
-    for record in records:
-        if record.id not in predictions:
-            missing += 1
-        predicted = entities(predictions.get(record.id, ["O"] * len(record.labels)))
-        gold = entities(record.labels)
-        tp += len(predicted & gold)
-        n_pred += len(predicted)
-        n_gold += len(gold)
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {
-        "precision": round(100 * p, 2),
-        "recall": round(100 * r, 2),
-        "f1": round(100 * f, 2),
-        "counts": {"predicted": n_pred, "gold": n_gold, "missing_predictions": missing},
-    }

@@ -1,19 +1,10 @@
-"""MMRA scoring (multi-image relational association, arXiv 2407.17379) by its extraction rule.
-
-True/False questions: the most frequent case-insensitive ``\\b(yes|no)\\b`` in the response.
-Choice questions: the most frequent ``\\(([A-D])\\)``, else the most frequent ``\\b([A-D])\\b``.
-Correct when it equals the gold answer case-insensitively; nothing found scores 0. A tie for
-most frequent goes to the candidate that appears first in the response (``Counter`` order).
-Accuracy in percent, overall, per subtask and per granularity (entity or image level).
-"""
+"""MMRA items (multi-image relational association, arXiv 2407.17379): JSONL or the Hugging Face
+parquet export (m-a-p/MMRA), whose two embedded images per row are written out once."""
 
 from __future__ import annotations
 
 import ast
 import json
-import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +20,6 @@ ENTITY_LEVEL = (
     "UsageSimilarity",
 )
 IMAGE_LEVEL = ("Layout", "Environment", "SimilarEvent", "SubEvent", "ObservationAngle")
-_YES_NO = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
-_PAREN_CHOICE = re.compile(r"\(([A-D])\)")
-_BARE_CHOICE = re.compile(r"\b([A-D])\b")
 
 
 @dataclass(frozen=True)
@@ -135,41 +123,10 @@ def _load_mmra_jsonl(path: Path, images: Path) -> list[MmraItem]:
                 raw = json.loads(line)
             except ValueError as err:
                 raise DataFormatError(f"not JSON: {err}", file=path, line=lineno) from None
+            except RecursionError:
+                raise DataFormatError("JSON nested too deeply to read", file=path, line=lineno) from None
             if not isinstance(raw, dict):
                 raise DataFormatError("expected a JSON object", file=path, line=lineno)
             image1, image2 = (str(images / str(raw.get(k, ""))) for k in ("image1", "image2"))
             items.append(_item(raw, index, file=path, line=lineno, image1=image1, image2=image2))
     return items
-
-
-def extract_choice(response: str, qa_type: str) -> str | None:
-    """The answer MMRA's rule reads from a response, or None."""
-    if "true or false" in qa_type.lower():
-        found = [m.lower() for m in _YES_NO.findall(response)]
-    else:
-        found = _PAREN_CHOICE.findall(response) or _BARE_CHOICE.findall(response)
-    return Counter(found).most_common(1)[0][0] if found else None
-
-
-def score_mmra(items: Iterable[MmraItem], outputs: Mapping[str, str]) -> dict[str, object]:
-    """``outputs`` maps an item id to the raw response; a missing id scores 0."""
-    by_task: dict[str, list[bool]] = defaultdict(list)
-    by_granularity: dict[str, list[bool]] = defaultdict(list)
-    overall, missing = [], 0
-    for item in items:
-        missing += item.id not in outputs
-        choice = extract_choice(outputs.get(item.id, ""), item.qa_type)
-        ok = choice is not None and choice.lower() == item.answer.strip().lower()
-        overall.append(ok)
-        by_task[item.task].append(ok)
-        by_granularity[item.granularity].append(ok)
-
-    def accuracy(values: list[bool]) -> float:
-        return round(100 * sum(values) / len(values), 2) if values else 0.0
-
-    return {
-        "accuracy": accuracy(overall),
-        "by_subtask": {k: accuracy(v) for k, v in sorted(by_task.items())},
-        "by_granularity": {k: accuracy(v) for k, v in sorted(by_granularity.items())},
-        "counts": {"items": len(overall), "missing_predictions": missing},
-    }

@@ -4,8 +4,14 @@
     <root>/xml/<id>.xml               Pascal-VOC boxes, ``<name>`` = entity tokens joined by spaces
     <images>/<id>.jpg                 images, distributed separately
 
-The synthetic generator (:mod:`mcr.data.synth_gmner`) writes the same layout, so this one
+The synthetic generator (:mod:`mcr.benchmarks.gmner.synthetic`) writes the same layout, so this one
 loader serves both. Malformed input raises :class:`DataFormatError` naming file and line.
+
+Tags are read as conlleval and seqeval's default mode read them: an ``I-X`` that does not
+continue an ``X`` entity (after ``O``, at the start of a post, or after another type) starts a
+new entity. Real releases carry such tags (Twitter-GMNER v1's test split: ``Nike O`` then
+``SNKRS I-OTHER``); each one read that way is a *repair*, logged with its file and line and
+counted in ``mcr data stats`` (``repaired_tags``).
 """
 
 from __future__ import annotations
@@ -82,28 +88,29 @@ def read_conll(path: str | Path) -> Iterator[_RawPost]:
 
 def bio_spans(
     tags: list[str], types: tuple[str, ...] | None, *, file: Path, first_line: int
-) -> list[tuple[int, int, str]]:
-    """``(start, end, type)`` of each entity of a BIO tag sequence; a bad sequence raises."""
+) -> tuple[list[tuple[int, int, str]], list[int]]:
+    """``(start, end, type)`` of each entity of a BIO tag sequence, and the lines of the ``I-X``
+    tags that began an entity (conlleval's reading); an unknown tag or type raises."""
     spans: list[tuple[int, int, str]] = []
+    repaired: list[int] = []
     current: tuple[int, str] | None = None
     for i, tag in enumerate([*tags, "O"]):
         line = first_line + 1 + i
-        if tag == "O" or tag.startswith("B-"):
-            if current is not None:
+        if tag == "O" or tag.startswith(("B-", "I-")):
+            etype = _tag_type(tag, types, file, line) if tag != "O" else None
+            continues = tag.startswith("I-") and current is not None and current[1] == etype
+            if current is not None and not continues:
                 spans.append((current[0], i, current[1]))
                 current = None
-            if tag.startswith("B-"):
-                current = (i, _tag_type(tag, types, file, line))
-        elif tag.startswith("I-"):
-            etype = _tag_type(tag, types, file, line)
-            if current is None or current[1] != etype:
-                prev = tags[i - 1] if i else "start of post"
-                raise DataFormatError(f"bad tag sequence: {tag!r} follows {prev!r}", file=file, line=line)
+            if etype is not None and not continues:
+                if tag.startswith("I-"):
+                    repaired.append(line)
+                current = (i, etype)
         else:
             raise DataFormatError(
                 f"unknown tag {tag!r} (expected O, B-<type> or I-<type>)", file=file, line=line
             )
-    return spans
+    return spans, repaired
 
 
 def _tag_type(tag: str, types: tuple[str, ...] | None, file: Path, line: int) -> str:
@@ -199,6 +206,18 @@ def load_twitter_gmner(
             )
         seen[post.id] = post.line
         records.append(_to_record(post, txt, root, images, require_images, types))
+    repaired = [line for r in records for line in r.extra["repaired_tags"]]
+    if repaired:
+        shown = ", ".join(map(str, repaired[:10])) + (
+            f" and {len(repaired) - 10} more" if len(repaired) > 10 else ""
+        )
+        logger.warning(
+            "%s: %d I- tag(s) that continue no entity were read as starting one (conlleval's reading), "
+            "at line(s) %s",
+            txt,
+            len(repaired),
+            shown,
+        )
     return records
 
 
@@ -210,7 +229,7 @@ def _to_record(
     require_images: bool,
     types: tuple[str, ...] | None,
 ) -> Record:
-    spans = bio_spans(post.tags, types, file=txt, first_line=post.line)
+    spans, repaired = bio_spans(post.tags, types, file=txt, first_line=post.line)
     xml_path = root / "xml" / f"{post.id}.xml"
     voc = read_voc_xml(xml_path) if xml_path.is_file() else None
     boxes_by_name: dict[str, list[Box]] = {}
@@ -250,7 +269,7 @@ def _to_record(
         images=image_paths,
         image_size=voc.size if voc else None,
         source=f"{txt}:{post.line}",
-        extra={"unmatched_boxes": sum(len(boxes_by_name[n]) for n in unmatched)},
+        extra={"unmatched_boxes": sum(len(boxes_by_name[n]) for n in unmatched), "repaired_tags": repaired},
     )
 
 
@@ -275,4 +294,5 @@ def gmner_stats(records: list[Record]) -> dict:
         "boxes": sum(len(e.boxes) for r in records for e in r.entities),
         "types": dict(sorted(types.items())),
         "unmatched_boxes": sum(r.extra.get("unmatched_boxes", 0) for r in records),
+        "repaired_tags": sum(len(r.extra.get("repaired_tags", ())) for r in records),
     }

@@ -1,4 +1,4 @@
-"""One parser for the output contract, shared by every reward and by the evaluation scorers.
+"""The output contract: one parser shared by every reward and every scorer, and its writer.
 
     <think> reasoning </think>
     <answer> JSON </answer>
@@ -21,7 +21,7 @@ Decisions about what models really emit:
 * Deeply nested JSON that exhausts the parser's recursion is unparsed, not an error.
 
 ``parse_completion`` reads the whole contract at once (the answer and the verdicts its
-reasoning states, see ``reasoning``), never raises, and caches by completion text, so the N
+reasoning states, see ``verdicts``), never raises, and caches by completion text, so the N
 reward functions that TRL calls one after another parse each completion once.
 """
 
@@ -32,9 +32,9 @@ import math
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from mcr.rewards.reasoning import MAX_ENTITIES, read_verdicts
+from mcr.contract.verdicts import MAX_ENTITIES, read_verdicts
+from mcr.data.schema import GMNER_TYPES
 
-GMNER_TYPES = frozenset({"PER", "LOC", "ORG", "OTHER"})
 MAX_COORD = 10**300  # ints beyond float range make a box invalid, like NaN and Infinity
 _THINK_OPEN, _THINK_CLOSE, _ANSWER_OPEN, _ANSWER_CLOSE = "<think>", "</think>", "<answer>", "</answer>"
 
@@ -59,7 +59,7 @@ class ParsedCompletion(NamedTuple):
     well_formed: bool  # exactly <think>...</think> then <answer>...</answer>, nothing else around
     entities: tuple[PredEntity, ...] | None  # the answer as a GMNER list; None when it is not one
     # per answered entity, the (type codes, shown decisions) its reasoning states (see
-    # ``reasoning``); None without a <think> block, a GMNER answer, or when too long to read
+    # ``verdicts``); None without a <think> block, a GMNER answer, or when too long to read
     verdicts: tuple[tuple[frozenset[str], frozenset[bool]], ...] | None = None
 
 
@@ -98,13 +98,20 @@ def loads_strict(text: str) -> tuple[bool, Any]:
         return False, None
 
 
-def _number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A finite JSON number: not a string, not a boolean, no int beyond float range. Never raises."""
     kind = type(value)
     if kind is float:
         return math.isfinite(value)
     if kind is int:  # (bool is not int here) an int too large for a float would overflow later
         return -MAX_COORD <= value <= MAX_COORD
     return False
+
+
+def is_box(value: Any) -> bool:
+    """The one box check: a JSON list of 4 finite numbers (not strings, not booleans, not ints
+    beyond float range). Never raises, whatever ``value`` is."""
+    return type(value) is list and len(value) == 4 and all(map(is_number, value))
 
 
 def gmner_entities(answer: Any) -> tuple[PredEntity, ...] | None:
@@ -119,7 +126,7 @@ def gmner_entities(answer: Any) -> tuple[PredEntity, ...] | None:
             return None
         bbox = item["bbox"]
         if bbox is not None:
-            if type(bbox) is not list or len(bbox) != 4 or not all(map(_number, bbox)):
+            if not is_box(bbox):
                 return None
             bbox = tuple(map(float, bbox))
         out.append(PredEntity(item["entity"], item["type"], bbox, span_key(item["entity"])))
@@ -168,3 +175,8 @@ def parse_completion(text: str) -> ParsedCompletion:
             for p in entities
         )
     return ParsedCompletion(think, answer_text, answer, json_ok, well_formed, entities, verdicts)
+
+
+def render_completion(think: str, answer: Any) -> str:
+    """A completion in the output contract: the reasoning, then the answer as JSON."""
+    return f"<think>\n{think}\n</think>\n<answer>{json.dumps(answer, ensure_ascii=False)}</answer>"

@@ -71,7 +71,7 @@ def _instance(
         raise error(f"unknown task {raw['task']!r}; expected one of {TASKS}")
     try:
         objects = json.loads(raw["scene"])["objects"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         objects = None
     if not isinstance(objects, list):
         raise error("scene is not JSON with an 'objects' list")

@@ -1,4 +1,4 @@
-"""Records -> GRPO rows: prompts with images, gold boxes in the model's resized pixel space."""
+"""GMNER records -> rows: prompts with images, gold boxes in the model's resized pixel space."""
 
 from __future__ import annotations
 
@@ -6,11 +6,15 @@ import json
 
 import pytest
 
+from mcr.benchmarks.gmner.release import load_twitter_gmner
+from mcr.benchmarks.gmner.rows import rows as gmner_rows
 from mcr.data.errors import DataFormatError
-from mcr.data.grpo_dataset import build_grpo_dataset, model_input_size, scale_box
-from mcr.data.twitter_gmner import load_twitter_gmner
+from mcr.data.rows import rows_dataset
+from mcr.image_space import ImageSpace, scale_box, unscale_box
 
-from gmner_fixtures import OFFICIAL_TRAIN, OFFICIAL_XMLS, write_release
+from helpers.gmner_fixtures import OFFICIAL_TRAIN, OFFICIAL_XMLS, write_release
+
+SPACE = ImageSpace(3136, 50176)
 
 
 @pytest.fixture
@@ -21,20 +25,32 @@ def records(tmp_path):
 
 
 def test_model_input_size_follows_qwen_resizing():
-    assert model_input_size(500, 375, min_pixels=3136, max_pixels=50176) == (252, 168)
-    assert model_input_size(20, 20, min_pixels=3136, max_pixels=50176) == (56, 56)
-    w, h = model_input_size(4000, 3000, min_pixels=3136, max_pixels=401408)
+    assert SPACE.input_size(500, 375) == (252, 168)
+    assert SPACE.input_size(20, 20) == (56, 56)
+    w, h = ImageSpace(3136, 401408).input_size(4000, 3000)
     assert w % 28 == 0 and h % 28 == 0 and w * h <= 401408
+    assert ImageSpace(3136, 401408).visual_tokens((w, h)) == (w // 28) * (h // 28) <= 512
 
 
 def test_scale_box():
     assert scale_box((10, 20, 110, 220), (500, 375), (252, 196)) == [5, 10, 55, 115]
+    assert unscale_box((5, 10, 55, 115), (500, 375), (250, 125)) == (10, 30, 110, 345)
 
 
 def test_rows_carry_prompt_image_and_scaled_gold(records):
-    ds = build_grpo_dataset(records, task="gmner", min_pixels=3136, max_pixels=50176)
+    ds = rows_dataset(gmner_rows(records, SPACE))
     assert len(ds) == 3
-    assert set(ds.column_names) >= {"id", "prompt", "image", "gold", "text", "image_size", "input_size"}
+    assert set(ds.column_names) == {
+        "id",
+        "task",
+        "prompt",
+        "image",
+        "gold",
+        "text",
+        "image_size",
+        "input_size",
+    }
+    assert set(ds["task"]) == {"gmner"}
     row = ds[0]
     assert row["id"] == "797970" and row["image"].size == (500, 375)
     assert row["image_size"] == [500, 375] and row["input_size"] == [252, 168]
@@ -56,4 +72,4 @@ def test_record_without_image_is_an_error(tmp_path):
     root = write_release(tmp_path, {"train": "IMGID:1\nObama\tB-PER\n"})
     records = load_twitter_gmner(root, "train")
     with pytest.raises(DataFormatError, match="record '1': record has no image"):
-        build_grpo_dataset(records, task="gmner", min_pixels=3136, max_pixels=50176)
+        gmner_rows(records, SPACE)

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from mcr.contract.matching import GoldEntity, count_correct, normalize_span
+from mcr.contract.parse import PredEntity, parse_completion, span_key
 from mcr.data.schema import Record
-from mcr.rewards.gmner import GoldEntity, count_correct, normalize_span
-from mcr.rewards.parse import PredEntity, parse_completion, span_key
+from mcr.image_space import unscale_box
 
 
 def prediction_from_text(
@@ -32,11 +33,8 @@ def prediction_from_text(
     entities = parse_completion(raw).entities
     if entities is None:
         return None
-    sx, sy = image_size[0] / input_size[0], image_size[1] / input_size[1]
     return tuple(
-        e._replace(
-            bbox=None if e.bbox is None else (e.bbox[0] * sx, e.bbox[1] * sy, e.bbox[2] * sx, e.bbox[3] * sy)
-        )
+        e._replace(bbox=None if e.bbox is None else unscale_box(e.bbox, image_size, input_size))
         for e in entities
     )
 

@@ -1,0 +1,145 @@
+"""Twitter-GMNER (Yu et al., ACL 2023): grounded multimodal named entity recognition.
+
+Everything about GMNER, from here:
+
+* the release and its loader, stats: ``release.py`` (``txt/{split}.txt``, ``xml/<id>.xml``);
+* a synthetic release with MCR's traps: ``synthetic.py``;
+* rows, the ``gold`` column and MRSI's style context: ``rows.py``;
+* the official scorer and bias diagnostics: ``scorer.py``; prediction files: ``predictions.py``;
+* the instruction ``templates/prompts/gmner.jinja`` and the reasoning styles
+  ``templates/mrsi/gmner/*.jinja`` (data, under ``templates/``);
+* the CVO rewards that score its rows: ``rewards/`` (``REWARDS`` below names them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from mcr.benchmarks.gmner import rows as gmner_rows
+from mcr.benchmarks.gmner.predictions import read_gmner_predictions
+from mcr.benchmarks.gmner.release import SPLITS, check_images, gmner_stats, load_twitter_gmner
+from mcr.benchmarks.gmner.scorer import prediction_from_text, score_gmner
+from mcr.contract.parse import parse_completion
+from mcr.data.schema import GMNER_TYPES, Record
+from mcr.image_space import ImageSpace
+
+REWARDS = (
+    "format",
+    "count",
+    "span",
+    "type",
+    "entailment",
+    "grounding",
+    "consistency",
+    "textual_shortcut",
+    "visual_shortcut",
+    "gmner_f1",
+)
+
+
+class GmnerBenchmark:
+    name = "gmner"
+    cli_name = "gmner"
+    default_split = "test"
+    trains = True
+    rewards = REWARDS
+
+    def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[Record]:
+        images = images if images is not None else Path(root) / "images"
+        records = load_twitter_gmner(root, split, images=images)
+        check_images(records, images)
+        return records
+
+    def rows(self, examples: Sequence[Record], space: ImageSpace) -> list[dict]:
+        return gmner_rows.rows(examples, space)
+
+    def sft_example(self, example: Record, style: str, space: ImageSpace) -> dict:
+        return gmner_rows.sft_example(example, style, space)
+
+    def score(self, examples: Sequence[Record], rows: Sequence[dict], completions: Sequence[str]) -> dict:
+        predictions = {
+            row["id"]: prediction_from_text(text, tuple(row["image_size"]), tuple(row["input_size"]))
+            for row, text in zip(rows, completions, strict=True)
+        }
+        return score_gmner(examples, predictions)
+
+    def format_score(self, completion: str) -> float:
+        parsed = parse_completion(completion)
+        return float(parsed.well_formed and parsed.entities is not None)
+
+    def headline(self, metrics: dict) -> dict[str, float]:
+        return {
+            "GMNER F1": metrics["gmner"]["f1"],
+            "MNER F1": metrics["mner"]["f1"],
+            "EEG F1": metrics["eeg"]["f1"],
+        }
+
+    # training data ----------------------------------------------------------------------
+    def has_data(self, root: str | Path) -> bool:
+        return (Path(root) / "txt").is_dir()
+
+    def synthesize(self, root: str | Path, n: int, seed: int, *, images: str | Path | None = None) -> Path:
+        from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
+
+        dirname = "images" if images is None else os.path.relpath(images, root)
+        return write_synthetic_gmner(root, n, seed, images_dirname=dirname, progress=False)
+
+    # the mcr command --------------------------------------------------------------------
+    def score_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.description = "Twitter-GMNER: GMNER / MNER / EEG P/R/F1 and bias diagnostics"
+        parser.add_argument("--gold-root", required=True, help="release root holding txt/ and xml/")
+        parser.add_argument("--split", default="test", choices=SPLITS)
+        parser.add_argument(
+            "--pred", required=True, help="JSONL: {id, entities} or {id, prediction, image_size, input_size}"
+        )
+
+    def score_files(self, args: argparse.Namespace) -> dict:
+        records = load_twitter_gmner(args.gold_root, args.split, types=None)
+        gold = f"the {args.split} split of {args.gold_root}"
+        return score_gmner(records, read_gmner_predictions(args.pred, {r.id for r in records}, gold))
+
+    def stats_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.description = "Twitter-GMNER / Twitter-FMNERG release (txt + xml), from annotations alone"
+        parser.add_argument("--root", required=True, help="release root holding txt/ and xml/")
+        parser.add_argument("--split", default="test", choices=SPLITS)
+        parser.add_argument(
+            "--any-type", action="store_true", help="accept entity types beyond PER/LOC/ORG/OTHER"
+        )
+
+    def stats(self, args: argparse.Namespace) -> dict:
+        return gmner_stats(
+            load_twitter_gmner(args.root, args.split, types=None if args.any_type else GMNER_TYPES)
+        )
+
+    def synth_arguments(self, parser: argparse.ArgumentParser) -> None:
+        parser.description = "synthetic Twitter-GMNER in the release layout (txt/, xml/, images/)"
+        parser.add_argument("--out", required=True)
+        parser.add_argument("--n", type=int, required=True, help="number of posts (split 80/10/10)")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--image-size",
+            type=image_size_arg,
+            help="WIDTHxHEIGHT of every image, e.g. 640x480 (default: small sizes for CPU runs)",
+        )
+
+    def synth(self, args: argparse.Namespace) -> dict:
+        from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
+
+        kwargs = {"image_sizes": (args.image_size,)} if args.image_size else {}
+        out = write_synthetic_gmner(args.out, args.n, args.seed, **kwargs)
+        stats = {split: gmner_stats(load_twitter_gmner(out, split)) for split in SPLITS}
+        return {"root": str(out), "images": str(out / "images"), "splits": stats}
+
+
+def image_size_arg(value: str) -> tuple[int, int]:
+    """``640x480`` -> (640, 480)."""
+    width, sep, height = value.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit() or int(width) < 112 or int(height) < 112:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT of at least 112x112, got {value!r}")
+    return int(width), int(height)
+
+
+BENCHMARK = GmnerBenchmark()

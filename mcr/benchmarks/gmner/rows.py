@@ -1,0 +1,107 @@
+"""GMNER records -> the rows trainers and evaluation read, and MRSI's SFT examples.
+
+A row: the conversational ``prompt`` (image, then the instruction), the ``image`` path, the
+``gold`` column ``[{"entity", "type", "bbox": [[x1, y1, x2, y2], ...] | []}]`` with boxes in the
+pixels the model sees (converted once, here), the post's ``text`` (for the visual-shortcut
+penalty), ``task`` and both image sizes (for scoring in original pixels).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from mcr.contract.parse import render_completion
+from mcr.data.errors import DataFormatError
+from mcr.data.schema import Record
+from mcr.image_space import ImageSpace, scale_box
+from mcr.prompts import render_style, user_prompt
+
+logger = logging.getLogger(__name__)
+TASK = "gmner"
+
+
+def gold_answer(record: Record, box_space: tuple[int, int], input_size: tuple[int, int]) -> str:
+    """The ``gold`` column in model pixels."""
+    return json.dumps(
+        [
+            {
+                "entity": e.text,
+                "type": e.type,
+                "bbox": [scale_box(b, box_space, input_size) for b in e.boxes],
+            }
+            for e in record.entities
+        ],
+        ensure_ascii=False,
+    )
+
+
+def image_size(record: Record) -> tuple[int, int]:
+    """(width, height) of the record's image file."""
+    from PIL import Image
+
+    if not record.images:
+        raise DataFormatError("record has no image; pass the images folder", record=record.id)
+    try:
+        with Image.open(record.images[0]) as image:
+            size = image.size
+    except OSError as err:
+        raise DataFormatError(f"unreadable image {record.images[0]}: {err}", record=record.id) from None
+    if record.image_size is not None and tuple(record.image_size) != size:
+        logger.warning(
+            "record %r: xml says %s but the image is %s; boxes are scaled from the xml size",
+            record.id,
+            record.image_size,
+            size,
+        )
+    return size
+
+
+def model_space(
+    record: Record, space: ImageSpace
+) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+    """(image size, the size its boxes refer to, the size the model sees) for one record."""
+    size = image_size(record)
+    box_space = tuple(record.image_size) if record.image_size is not None else size
+    return size, box_space, space.input_size(*size)
+
+
+def rows(records: Iterable[Record], space: ImageSpace) -> list[dict]:
+    out = []
+    for record in records:
+        size, box_space, input_size = model_space(record, space)
+        out.append(
+            {
+                "id": record.id,
+                "task": TASK,
+                "prompt": user_prompt(TASK, text=record.text),
+                "image": record.images[0],
+                "gold": gold_answer(record, box_space, input_size),
+                "text": record.text,
+                "image_size": list(size),
+                "input_size": list(input_size),
+            }
+        )
+    return out
+
+
+def style_context(record: Record, box_space: tuple[int, int], input_size: tuple[int, int]) -> dict[str, Any]:
+    """What a GMNER style may use: the post, and per entity its span, type and — only when the
+    image shows it — its box in the model's pixels (the first gold box)."""
+    entities = []
+    for e in record.entities:
+        box = scale_box(e.boxes[0], box_space, input_size) if e.boxes else None
+        entities.append({"text": e.text, "type": e.type, "shown": box is not None, "box": box})
+    return {"text": record.text, "entities": entities}
+
+
+def sft_example(record: Record, style: str, space: ImageSpace) -> dict[str, Any]:
+    """One SFT pair: the row's prompt, and the gold rendered in ``style`` as the completion."""
+    (row,) = rows([record], space)
+    _, box_space, input_size = model_space(record, space)
+    context = style_context(record, box_space, input_size)
+    answer = [{"entity": e["text"], "type": e["type"], "bbox": e["box"]} for e in context["entities"]]
+    completion = render_completion(render_style(TASK, style, **context), answer)
+    return {**row, "style": style, "completion": [{"role": "assistant", "content": completion}]}

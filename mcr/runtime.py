@@ -1,0 +1,69 @@
+"""A process's set-up: the process group, logging, W&B (offline without a login)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+_USER_WANDB_DIR = os.environ.get("WANDB_DIR")
+
+
+def wandb_logged_in() -> bool:
+    """True when W&B has credentials: WANDB_API_KEY or an api.wandb.ai entry in ~/.netrc."""
+    if os.environ.get("WANDB_API_KEY"):
+        return True
+    netrc = Path(os.environ.get("NETRC", Path.home() / ".netrc"))
+    try:
+        return "api.wandb.ai" in netrc.read_text()
+    except OSError:
+        return False
+
+
+def configure_wandb(report_to: Any, output_dir: str, project: str = "mcr") -> None:
+    """Make W&B logging work everywhere: offline when there is no login, files in the run's folder."""
+    targets = [report_to] if isinstance(report_to, str) else list(report_to or [])
+    if "wandb" not in targets and "all" not in targets:
+        return
+    os.environ.setdefault("WANDB_PROJECT", project)
+    # each run's files go to its own folder, unless the user chose one before starting
+    os.environ["WANDB_DIR"] = _USER_WANDB_DIR or output_dir
+    if "wandb" in sys.modules:  # a finished run earlier in this process froze W&B's settings
+        sys.modules["wandb"].teardown()
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    if "WANDB_MODE" not in os.environ and not wandb_logged_in():
+        os.environ["WANDB_MODE"] = "offline"
+        logger.info(
+            "no W&B login found: logging offline to %s/wandb (sync later with `wandb sync`)", output_dir
+        )
+
+
+def process_state():
+    """The process's ``accelerate.PartialState``, created here before anything else asks for it.
+
+    Without a GPU, accelerate only forms a process group over gloo when told it runs on the CPU
+    (``cpu=True``); otherwise each process of ``accelerate launch --num_processes N`` would do the
+    whole job alone. DeepSpeed launches set up their own group and keep the default.
+    """
+    import torch
+    from accelerate import PartialState
+
+    deepspeed = os.environ.get("ACCELERATE_USE_DEEPSPEED", "false").lower() == "true"
+    return PartialState(cpu=not torch.cuda.is_available() and not deepspeed)
+
+
+def setup_logging(is_main_process: bool) -> None:
+    """INFO logs on the main process, warnings only elsewhere; quiet transformers and datasets."""
+    import datasets
+    import transformers
+
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        level=logging.INFO if is_main_process else logging.WARNING,
+        handlers=[logging.StreamHandler(sys.stdout)],
+    )
+    transformers.utils.logging.set_verbosity_warning()
+    datasets.utils.logging.set_verbosity_warning()
