@@ -23,7 +23,7 @@ from mcr.lengths import check_grpo_lengths
 from mcr.models import ensure_model, load_policy, load_processor, model_init_kwargs
 from mcr.mrsi import prepare_mrsi
 from mcr.rewards import reward_set
-from mcr.runtime import configure_wandb, process_state, setup_logging
+from mcr.runtime import configure_wandb, leave_process_group, process_state, setup_logging
 from mcr.task_data import ensure_data, load_split, task_rows
 from mcr.training import train_and_save
 
@@ -109,3 +109,4 @@ if __name__ == "__main__":
     except RecipeError as err:
         sys.exit(f"error: {err}")
     main(recipe)
+    leave_process_group()

@@ -22,7 +22,7 @@ from mcr.config import Recipe, RecipeError, load_recipe, recipe_help
 from mcr.lengths import check_sft_lengths
 from mcr.models import ensure_model, load_processor, lora_config, model_init_kwargs
 from mcr.mrsi import prepare_mrsi
-from mcr.runtime import configure_wandb, process_state, setup_logging
+from mcr.runtime import configure_wandb, leave_process_group, process_state, setup_logging
 from mcr.task_data import ensure_data, load_split
 from mcr.training import train_and_save
 
@@ -87,3 +87,4 @@ if __name__ == "__main__":
     except RecipeError as err:
         sys.exit(f"error: {err}")
     main(recipe)
+    leave_process_group()

@@ -33,7 +33,7 @@ from mcr.eval.report import comparison_table, log_to_wandb, write_outputs
 from mcr.eval.scoring import evaluate_completions
 from mcr.models import ensure_model, load_processor, model_init_kwargs
 from mcr.rewards import clear_caches
-from mcr.runtime import process_state, setup_logging
+from mcr.runtime import leave_process_group, process_state, setup_logging
 from mcr.task_data import ensure_data
 
 logger = logging.getLogger("mcr.evaluate")
@@ -194,3 +194,4 @@ if __name__ == "__main__":
     except (RecipeError, RuntimeError, ValueError) as err:
         sys.exit(f"error: {err}")
     main(recipe)
+    leave_process_group()

@@ -67,3 +67,17 @@ def setup_logging(is_main_process: bool) -> None:
     )
     transformers.utils.logging.set_verbosity_warning()
     datasets.utils.logging.set_verbosity_warning()
+
+
+def leave_process_group() -> None:
+    """Wait for every process, then close the process group, before an entry point exits.
+
+    A process that exits while another still uses the group (a rank done with its share while
+    rank 0 writes the results) closes the connections under it; gloo can abort the survivor
+    (SIGABRT) instead of letting it finish. A no-op in a single process.
+    """
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

@@ -6,13 +6,13 @@ import json
 import subprocess
 import sys
 
-import grpo_with_test_reward  # noqa: F401  (registers the dense test reward)
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from mcr.config import load_recipe
 
+from helpers import grpo_with_test_reward  # noqa: F401  (registers the dense test reward)
 from helpers.runs import REPO, tiny_run_args
 
 

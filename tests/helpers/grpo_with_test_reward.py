@@ -7,11 +7,12 @@ An untrained tiny model scores 0 on every task reward, so its first steps carry 
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import train_grpo
 from mcr.config import load_recipe
 from mcr.rewards import REGISTRY, register
+from mcr.runtime import leave_process_group
 
 if "test_distinct_chars" not in REGISTRY:
 
@@ -23,3 +24,4 @@ if "test_distinct_chars" not in REGISTRY:
 
 if __name__ == "__main__":
     train_grpo.main(load_recipe(sys.argv[1:]))
+    leave_process_group()
