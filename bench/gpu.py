@@ -155,10 +155,10 @@ def qwen25vl_config(shape: Shape, tokenizer: Any):
 def build_checkpoint(shape: Shape, folder: Path, *, device: str, completion_length: int) -> dict:
     """Random weights in the model's dtype, made on ``device``, saved with the processor."""
     import torch
-    from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
+    from transformers import Qwen2_5_VLForConditionalGeneration
 
     from mcr.config import load_recipe
-    from mcr.tiny_model import SPECIAL_TOKENS, TinySpec, build_processor, build_tokenizer
+    from mcr.tiny_model import SPECIAL_TOKENS, TinySpec, build_processor, build_tokenizer, generation_config
 
     recipe = load_recipe(["recipe=mcr_qwen", "data.root=unused", "data.images=unused"])
     spec = TinySpec(
@@ -174,15 +174,8 @@ def build_checkpoint(shape: Shape, folder: Path, *, device: str, completion_leng
         model = Qwen2_5_VLForConditionalGeneration._from_config(
             config, dtype=getattr(torch, recipe.model.dtype)
         )
-    ids = config.text_config
     # random weights rarely sample an end token; min_new_tokens makes sure no completion stops early
-    model.generation_config = GenerationConfig(
-        bos_token_id=ids.bos_token_id,
-        eos_token_id=[ids.eos_token_id, ids.bos_token_id],
-        pad_token_id=ids.pad_token_id,
-        do_sample=False,
-        min_new_tokens=completion_length,
-    )
+    model.generation_config = generation_config(config, min_new_tokens=completion_length)
     built = time.perf_counter()
     model.save_pretrained(folder)
     build_processor(tokenizer, spec).save_pretrained(folder)

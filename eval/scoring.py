@@ -55,6 +55,7 @@ def evaluate_completions(
             "prediction": text,
             "image_size": row["image_size"],
             "input_size": row["input_size"],
+            "box_frame": row.get("box_frame", row["input_size"]),
             "gold": row["gold"],
             "reward": total,
             "rewards": {name: v[i] for name, v in scores.items()},

@@ -1,6 +1,6 @@
 """The ``mcr`` command: utilities around training, data and scoring.
 
-mcr build-tiny --out DIR [--seed S]
+mcr build-tiny --out DIR [--seed S] [--family qwen2_5_vl|qwen2_vl|qwen3_vl|qwen3_5]
 mcr recipe recipe=NAME [key=value ...] [--get KEY]      (mcr recipe --help: every key, with help)
 mcr export --checkpoint DIR --base MODEL --out DIR
 mcr data synth {gmner,mate} --out DIR --n N [--seed S] [--image-size WxH (gmner)]
@@ -20,6 +20,7 @@ from collections.abc import Callable
 
 from mcr.benchmarks import BENCHMARKS
 from mcr.data.errors import DataFormatError
+from mcr.families import FAMILIES
 
 # earlier names of the stats commands, kept as aliases
 STATS_ALIASES = {"gmner": ["twitter-gmner"], "grec": ["grefcoco"]}
@@ -28,9 +29,9 @@ STATS_ALIASES = {"gmner": ["twitter-gmner"], "grec": ["grefcoco"]}
 def _build_tiny(args: argparse.Namespace) -> dict:
     from mcr.tiny_model import TinySpec, build_tiny_model
 
-    spec = TinySpec(min_pixels=args.min_pixels, max_pixels=args.max_pixels)
+    spec = TinySpec(family=args.family, min_pixels=args.min_pixels, max_pixels=args.max_pixels)
     out = build_tiny_model(args.out, seed=args.seed, spec=spec)
-    return {"model": str(out), "seed": args.seed}
+    return {"model": str(out), "seed": args.seed, "family": args.family}
 
 
 def _export(args: argparse.Namespace) -> dict:
@@ -88,10 +89,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     tiny = commands.add_parser(
-        "build-tiny", help="write a tiny Qwen2.5-VL checkpoint with its processor, offline"
+        "build-tiny", help="write a tiny checkpoint of a model family with its processor, offline"
     )
     tiny.add_argument("--out", required=True, help="output directory")
     tiny.add_argument("--seed", type=int, default=0)
+    tiny.add_argument(
+        "--family", default="qwen2_5_vl", choices=sorted(FAMILIES), help="model family (mcr.families)"
+    )
     tiny.add_argument("--min-pixels", type=int, default=56 * 56)
     tiny.add_argument("--max-pixels", type=int, default=224 * 224)
     tiny.set_defaults(func=_printing(_build_tiny))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
+import json
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
+from mcr.families import BOX_CONVENTIONS, Family, family_of_model_type, get_family
 from mcr.image_space import ImageSpace
 
 DEFAULT_RECIPE = "tiny"
@@ -67,6 +70,20 @@ class ModelArgs:
         default=224 * 224,
         metadata={"help": "Largest image area after resizing; also fixes the pixel space of gold boxes."},
     )
+    family: str = field(
+        default="auto",
+        metadata={
+            "help": "Model family (mcr.families): qwen2_vl, qwen2_5_vl (also MiMo-VL), qwen3_vl, qwen3_5; "
+            "auto reads it from the checkpoint's config.json (the tiny model: qwen2_5_vl)."
+        },
+    )
+    box_convention: str | None = field(
+        default=None,
+        metadata={
+            "help": "How the model writes boxes: pixels (of the resized image) or norm1000 (0-1000 of width "
+            "and height); None takes the family's."
+        },
+    )
 
 
 @dataclass
@@ -75,11 +92,15 @@ class LoraArgs:
     r: int = field(default=16, metadata={"help": "LoRA rank."})
     alpha: int = field(default=32, metadata={"help": "LoRA alpha (scaling = alpha / r)."})
     dropout: float = field(default=0.05, metadata={"help": "Dropout on the LoRA path."})
-    target_modules: str = field(
-        default=r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)",
+    target_modules: str | None = field(
+        default=None,
         metadata={
-            "help": "Regex over module names (PEFT full match); the default adapts the language model only."
+            "help": "Regex over module names (PEFT full match); None takes the family's language-model "
+            "projections (and, with vision, the vision tower's)."
         },
+    )
+    vision: bool = field(
+        default=False, metadata={"help": "Adapt the vision tower and its merger too (family's module names)."}
     )
     modules_to_save: list[str] | None = field(
         default=None,
@@ -261,9 +282,25 @@ class Recipe:
         return self.data.images or str(Path(self.data.root) / "images")
 
     @property
+    def family(self) -> Family:
+        """The model family: ``model.family``, or the one of the checkpoint's config.json."""
+        if self.model.family != "auto":
+            return get_family(self.model.family)
+        if self.model.build_tiny and not (Path(self.model.name_or_path) / "config.json").is_file():
+            return get_family("qwen2_5_vl")  # what the tiny build makes unless model.family names one
+        return family_of_model_type(_model_type(self.model.name_or_path))
+
+    @property
     def image_space(self) -> ImageSpace:
-        """How the model sees images: the resizing bounds that also fix the gold boxes' pixels."""
-        return ImageSpace(self.model.min_pixels, self.model.max_pixels)
+        """How the model sees images and writes boxes: the resizing bounds and the family's factor
+        and box convention."""
+        family = self.family
+        return ImageSpace(
+            self.model.min_pixels,
+            self.model.max_pixels,
+            family.resize_factor,
+            self.model.box_convention or family.box_convention,
+        )
 
     @property
     def sft_output_dir(self) -> str:
@@ -280,6 +317,17 @@ class Recipe:
     @property
     def eval_dir(self) -> str:
         return self.eval.output_dir or f"outputs/{self.name}/eval"
+
+
+@functools.cache
+def _model_type(name_or_path: str) -> str:
+    """A checkpoint's ``model_type``: from its folder's config.json, or the hub's."""
+    config = Path(name_or_path) / "config.json"
+    if config.is_file():
+        return json.loads(config.read_text())["model_type"]
+    from transformers import AutoConfig
+
+    return AutoConfig.from_pretrained(name_or_path).model_type
 
 
 def recipes_dir() -> Path:
@@ -440,6 +488,17 @@ def load_recipe(argv: list[str] | None = None) -> Recipe:
         raise RecipeError(
             f"{path}: rewards.funcs names no reward; list name: weight pairs from mcr.rewards.REGISTRY"
         )
+    _check_task_rewards(recipe, path)
+    if recipe.model.family != "auto":
+        try:
+            get_family(recipe.model.family)
+        except ValueError as err:
+            raise RecipeError(f"{path}: model.family: {err}") from None
+    if recipe.model.box_convention not in (None, *BOX_CONVENTIONS):
+        raise RecipeError(
+            f"{path}: model.box_convention must be one of {list(BOX_CONVENTIONS)} (or null for the "
+            f"family's), not {recipe.model.box_convention!r}"
+        )
     if "name" not in OmegaConf.load(path) and "name" not in from_cli:
         recipe.name = path.stem
     from trl import GRPOConfig, SFTConfig
@@ -447,6 +506,29 @@ def load_recipe(argv: list[str] | None = None) -> Recipe:
     recipe.grpo = _check_trainer_args("grpo", recipe.grpo, GRPOConfig, f"{path} or the command line")
     recipe.sft = _check_trainer_args("sft", recipe.sft, SFTConfig, f"{path} or the command line")
     return recipe
+
+
+def _check_task_rewards(recipe: Recipe, path: Path) -> None:
+    """A reward another training task owns would score none of this task's rows: refuse it."""
+    from mcr.benchmarks import BENCHMARKS
+
+    task = BENCHMARKS.get(recipe.task)
+    if task is None or not task.trains:
+        trainable = sorted(name for name, b in BENCHMARKS.items() if b.trains)
+        raise RecipeError(f"{path}: task {recipe.task!r} is not a training task; expected one of {trainable}")
+    foreign = {
+        name: other.name
+        for other in BENCHMARKS.values()
+        if other.trains and other is not task
+        for name in other.rewards
+        if name not in task.rewards
+    }
+    wrong = [name for name in recipe.rewards.funcs if name in foreign]
+    if wrong:
+        raise RecipeError(
+            f"{path}: reward(s) {wrong} score {foreign[wrong[0]]} rows only, none of the {task.name} task's; "
+            f"its rewards: {list(task.rewards)} (or rewards of your own)"
+        )
 
 
 def _field_help(f: dataclasses.Field) -> str:

@@ -1,10 +1,12 @@
-"""Images as the model sees them: Qwen2.5-VL's resizing, and boxes between pixel spaces.
+"""Images as the model sees them: resizing, and boxes in the model's frame and back.
 
-Qwen2.5-VL (and MiMo-VL, built on it) resize each image so that both sides are multiples of
-28 (14-pixel patches merged 2x2) and its area lies within ``[min_pixels, max_pixels]``
-(qwen-vl-utils ``smart_resize``), and write boxes in the pixels of that resized image. Gold
-boxes are converted into that space once, when rows are built, so rewards compare boxes
-without opening an image; scorers convert predictions back to original pixels.
+The Qwen families resize each image so that both sides are multiples of the family's factor
+(28: 14-pixel patches merged 2x2; 32 for Qwen3-VL and Qwen3.5) and its area lies within
+``[min_pixels, max_pixels]`` (qwen-vl-utils ``smart_resize``). A box the model writes lives in
+its family's *frame* (``mcr.families``): the pixels of that resized image (Qwen2.5-VL), or
+0-1000 of the image's width and height (Qwen2-VL, Qwen3-VL). Gold boxes are converted into
+the frame once, when rows are built, so rewards compare boxes without opening an image;
+scorers convert predictions back to original pixels through the row's ``box_frame``.
 """
 
 from __future__ import annotations
@@ -17,15 +19,18 @@ from PIL import Image
 from qwen_vl_utils import smart_resize
 
 from mcr.data.schema import Box
+from mcr.families import NORM_1000, PIXELS, box_wording
 
 
 @dataclass(frozen=True)
 class ImageSpace:
-    """The resizing bounds of a run (``model.min_pixels`` / ``model.max_pixels``)."""
+    """The resizing bounds of a run (``model.min_pixels`` / ``model.max_pixels``), the family's
+    resize factor and its box convention."""
 
     min_pixels: int
     max_pixels: int
     factor: int = 28  # pixels per visual token side: 14-pixel patches, merged 2x2
+    box_convention: str = PIXELS
 
     def input_size(self, width: int, height: int) -> tuple[int, int]:
         """(width, height) of a ``width`` x ``height`` image after resizing."""
@@ -44,6 +49,15 @@ class ImageSpace:
         """Tokens an image of ``input_size`` (after resizing) becomes in the prompt."""
         return (input_size[0] // self.factor) * (input_size[1] // self.factor)
 
+    def box_frame(self, input_size: tuple[int, int] | list[int]) -> list[int]:
+        """[width, height] of the frame the model's boxes live in, for an image it sees at ``input_size``."""
+        return [1000, 1000] if self.box_convention == NORM_1000 else list(input_size)
+
+    @property
+    def box_wording(self) -> str:
+        """The box format as prompts state it."""
+        return box_wording(self.box_convention)
+
 
 def scale_box(box: Box, src: tuple[int, int], dst: tuple[int, int]) -> list[int]:
     """A box from one image size to another, rounded to whole pixels as the model writes them."""
@@ -52,8 +66,9 @@ def scale_box(box: Box, src: tuple[int, int], dst: tuple[int, int]) -> list[int]
     return [round(x1 * sx), round(y1 * sy), round(x2 * sx), round(y2 * sy)]
 
 
-def unscale_box(box: Box, image_size: tuple[int, int], input_size: tuple[int, int]) -> Box:
-    """A box the model wrote (resized pixels) in original-image pixels, unrounded."""
-    sx, sy = image_size[0] / input_size[0], image_size[1] / input_size[1]
+def unscale_box(box: Box, image_size: tuple[int, int], frame: tuple[int, int]) -> Box:
+    """A box the model wrote in its ``frame`` (see ``ImageSpace.box_frame``) in original-image
+    pixels, unrounded."""
+    sx, sy = image_size[0] / frame[0], image_size[1] / frame[1]
     x1, y1, x2, y2 = box
     return (x1 * sx, y1 * sy, x2 * sx, y2 * sy)

@@ -18,22 +18,31 @@ def ensure_model(recipe: Recipe) -> str:
     if recipe.model.build_tiny and not (Path(path) / "config.json").is_file():
         from mcr.tiny_model import TinySpec, build_tiny_model
 
-        logger.info("building the tiny Qwen2.5-VL at %s", path)
-        spec = TinySpec(min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels)
+        family = recipe.family.name
+        logger.info("building the tiny %s at %s", family, path)
+        spec = TinySpec(family=family, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels)
         build_tiny_model(path, seed=recipe.model.tiny_seed, spec=spec)
     return path
 
 
 def lora_config(recipe: Recipe):
+    """LoRA on the family's language-model projections (and vision tower with ``lora.vision``),
+    or on ``lora.target_modules`` when the recipe names its own."""
     from peft import LoraConfig
 
     if not recipe.lora.enabled:
         return None
+    targets = recipe.lora.target_modules
+    if targets is None:
+        family = recipe.family
+        targets = (
+            f"({family.lora_language})|({family.lora_vision})" if recipe.lora.vision else family.lora_language
+        )
     return LoraConfig(
         r=recipe.lora.r,
         lora_alpha=recipe.lora.alpha,
         lora_dropout=recipe.lora.dropout,
-        target_modules=recipe.lora.target_modules,
+        target_modules=targets,
         modules_to_save=recipe.lora.modules_to_save,
         task_type="CAUSAL_LM",
     )

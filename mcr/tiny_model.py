@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mcr.families import get_family
+
 # Qwen2.5-VL's special tokens, in Qwen's id order.
 SPECIAL_TOKENS = (
     "<|endoftext|>",
@@ -66,6 +68,7 @@ class TinySpec:
     """Sizes of the tiny model. The defaults give about 2.5M parameters: enough to learn the
     synthetic task on 2 CPU cores in minutes, with every Qwen2.5-VL code path exercised."""
 
+    family: str = "qwen2_5_vl"  # mcr.families
     vocab_size: int = 2048
     hidden_size: int = 128
     intermediate_size: int = 384
@@ -83,24 +86,37 @@ class TinySpec:
     # gain 1, logits have std ~0.2 and the next-token distribution cannot get peaked by
     # training adapters alone; pretrained Qwen models carry large final-norm gains too.
     final_norm_gain: float = 16.0
+    # RoPE base. Qwen's 1e6 suits long contexts; over a few hundred tokens it barely separates
+    # neighbouring positions, and the rows and columns of an image get only its slowest
+    # frequencies (mrope gives the height and width sections the last ones).
+    rope_theta: float = 10_000.0
+    vision_full_attention: bool = False  # every vision block attends to the whole image
 
 
 def tokenizer_corpus(n: int, seed: int) -> Iterator[str]:
-    """Text like what the tiny model reads and writes: the tasks' prompts, and completions in
-    every reasoning style of ``templates/mrsi`` (so that their phrases become single tokens)."""
+    """Text like what the tiny model reads and writes: the tasks' prompts, completions in every
+    reasoning style of ``templates/mrsi`` (so that their phrases become single tokens), and the
+    pretraining corpus's prompts and answers."""
     from mcr.benchmarks.gmner.synthetic import generate_post
     from mcr.benchmarks.mate.data import MateInstance
     from mcr.benchmarks.mate.rows import style_context as mate_context
     from mcr.benchmarks.mate.synthetic import generate_instance
     from mcr.contract.parse import render_completion
+    from mcr.image_space import ImageSpace
+    from mcr.pretrain.corpus import TEXT_TASKS, VISION_TASKS, draw_example
     from mcr.prompts import available_styles, render_prompt, render_style
 
     rng = random.Random(seed)
     gmner_styles, mate_styles = available_styles("gmner"), available_styles("mate")
+    pretraining = dict.fromkeys(TEXT_TASKS + VISION_TASKS, 1.0)
     for i in range(n):
+        if i % 2 == 0:
+            example = draw_example(rng, pretraining, 4, ImageSpace(56 * 56, 224 * 224))
+            yield example.prompt
+            yield example.answer
         post = generate_post(rng, f"S_{i}")
         text = " ".join(post.tokens)
-        yield render_prompt("gmner", text=text)
+        yield render_prompt("gmner", text=text, box_format=ImageSpace(3136, 50176).box_wording)
         entities = []
         for e in post.entities:
             box = [round(v * rng.uniform(0.5, 1.2)) for v in post.boxes_of(e)[0]] if e.shown else None
@@ -140,8 +156,9 @@ def build_tokenizer(spec: TinySpec, seed: int, *, fill_to: int | None = None):
     (Qwen's 151,643 puts the special tokens at Qwen's own ids), so that a model with a real
     vocabulary decodes every id it samples; encoding never produces the fillers.
     """
+    import transformers
     from tokenizers import Regex, Tokenizer, models, pre_tokenizers, trainers
-    from transformers import AddedToken, Qwen2Tokenizer
+    from transformers import AddedToken
     from transformers.models.qwen2.tokenization_qwen2 import PRETOKENIZE_REGEX
 
     bpe = Tokenizer(models.BPE())
@@ -164,7 +181,7 @@ def build_tokenizer(spec: TinySpec, seed: int, *, fill_to: int | None = None):
         while len(vocab) < fill_to:
             vocab[next(fillers)] = len(vocab)
     merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ")) for m in model["merges"]]
-    tokenizer = Qwen2Tokenizer(
+    tokenizer = getattr(transformers, get_family(spec.family).tokenizer_class)(
         vocab=model["vocab"],
         merges=merges,
         unk_token=None,
@@ -182,26 +199,49 @@ def build_tokenizer(spec: TinySpec, seed: int, *, fill_to: int | None = None):
 
 
 def build_processor(tokenizer, spec: TinySpec):
-    from transformers import Qwen2_5_VLProcessor, Qwen2VLImageProcessor, Qwen2VLVideoProcessor
+    """The family's processor, built from arguments: image and video processors at the family's
+    patch size, the tokenizer, the chat template."""
+    import transformers
 
+    family = get_family(spec.family)
     size = {"shortest_edge": spec.min_pixels, "longest_edge": spec.max_pixels}
-    image_processor = Qwen2VLImageProcessor(size=size, patch_size=14, temporal_patch_size=2, merge_size=2)
-    video_processor = Qwen2VLVideoProcessor(size=size, patch_size=14, temporal_patch_size=2, merge_size=2)
-    return Qwen2_5_VLProcessor(
-        image_processor=image_processor,
+    patches = {"patch_size": family.patch_size, "temporal_patch_size": 2, "merge_size": 2}
+    video_class = "Qwen2VLVideoProcessor" if family.resize_factor == 28 else "Qwen3VLVideoProcessor"
+    return getattr(transformers, family.processor_class)(
+        image_processor=transformers.Qwen2VLImageProcessor(size=size, **patches),
         tokenizer=tokenizer,
-        video_processor=video_processor,
+        video_processor=getattr(transformers, video_class)(size=size, **patches),
         chat_template=CHAT_TEMPLATE,
     )
 
 
-def build_config(tokenizer, spec: TinySpec):
-    from transformers import Qwen2_5_VLConfig
+def _mrope(half: int, interleaved: bool) -> list[int]:
+    """(temporal, height, width) rotary sections summing to ``half``: Qwen2.5-VL's 16/24/24 and
+    Qwen3-VL's 24/20/20 proportions of 64."""
+    if interleaved:
+        height = half * 20 // 64
+        return [half - 2 * height, height, height]
+    height = half * 3 // 8
+    return [half - 2 * height, height, height]
 
+
+def build_config(tokenizer, spec: TinySpec):
+    """A small config of the spec's family with the tokenizer's special-token ids."""
+    import transformers
+
+    family = get_family(spec.family)
     ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS}
     head_dim = spec.hidden_size // spec.num_attention_heads
-    half = head_dim // 2  # mrope sections (temporal, height, width) must sum to head_dim / 2
-    mrope = [half - 2 * (half * 3 // 8), half * 3 // 8, half * 3 // 8]
+    qwen3 = family.name in ("qwen3_vl", "qwen3_5")
+    rope = {"rope_type": "default", "rope_theta": spec.rope_theta}
+    if family.name == "qwen3_5":  # rotary on a quarter of each head, as Qwen3.5 does
+        rope.update(
+            partial_rotary_factor=0.25, mrope_section=_mrope(head_dim // 8, True), mrope_interleaved=True
+        )
+    else:  # mrope sections (temporal, height, width) sum to the rotary half-dimension
+        rope.update(
+            mrope_section=_mrope(head_dim // 2, qwen3), **({"mrope_interleaved": True} if qwen3 else {})
+        )
     text_config = {
         "vocab_size": len(tokenizer),
         "hidden_size": spec.hidden_size,
@@ -210,29 +250,50 @@ def build_config(tokenizer, spec: TinySpec):
         "num_attention_heads": spec.num_attention_heads,
         "num_key_value_heads": spec.num_key_value_heads,
         "max_position_embeddings": 4096,
-        # Qwen's theta of 1e6 suits long contexts; over a few hundred tokens it barely separates
-        # neighbouring positions, which slows the copying (induction) a tiny model must learn.
-        "rope_parameters": {"rope_type": "default", "rope_theta": 10_000.0, "mrope_section": mrope},
+        "rope_parameters": rope,
         "bos_token_id": ids["<|endoftext|>"],
         "eos_token_id": ids["<|im_end|>"],
         "pad_token_id": ids["<|endoftext|>"],
         "tie_word_embeddings": True,
     }
-    vision_config = {
-        "depth": spec.vision_depth,
-        "hidden_size": spec.vision_hidden_size,
-        "intermediate_size": spec.vision_intermediate_size,
-        "num_heads": spec.vision_heads,
-        "out_hidden_size": spec.hidden_size,
-        "patch_size": 14,
-        "spatial_merge_size": 2,
-        "temporal_patch_size": 2,
-        "window_size": 112,
-        "fullatt_block_indexes": [spec.vision_depth - 1],
-    }
-    return Qwen2_5_VLConfig(
+    vision = {"depth": spec.vision_depth, "num_heads": spec.vision_heads, "spatial_merge_size": 2}
+    vision.update(patch_size=family.patch_size, temporal_patch_size=2)
+    if family.name == "qwen2_vl":
+        vision.update(embed_dim=spec.vision_hidden_size, hidden_size=spec.hidden_size, mlp_ratio=2)
+    elif family.name == "qwen2_5_vl":
+        vision.update(
+            hidden_size=spec.vision_hidden_size,
+            intermediate_size=spec.vision_intermediate_size,
+            out_hidden_size=spec.hidden_size,
+            window_size=112,
+            fullatt_block_indexes=list(range(spec.vision_depth))
+            if spec.vision_full_attention
+            else [spec.vision_depth - 1],
+        )
+    else:
+        text_config["head_dim"] = head_dim
+        vision.update(
+            hidden_size=spec.vision_hidden_size,
+            intermediate_size=spec.vision_intermediate_size,
+            out_hidden_size=spec.hidden_size,
+            num_position_embeddings=64,  # an 8x8 grid of learned positions, interpolated
+        )
+        if family.name == "qwen3_vl":
+            vision["deepstack_visual_indexes"] = [0]
+        else:  # Qwen3.5: linear attention (Gated DeltaNet) with a full-attention layer every other
+            text_config.update(
+                linear_conv_kernel_dim=4,
+                linear_key_head_dim=head_dim // 2,
+                linear_value_head_dim=head_dim // 2,
+                linear_num_key_heads=spec.num_key_value_heads,
+                linear_num_value_heads=spec.num_attention_heads,
+                layer_types=["linear_attention", "full_attention"] * (spec.num_hidden_layers // 2)
+                + ["full_attention"] * (spec.num_hidden_layers % 2),
+            )
+    config_class = getattr(transformers, family.model_class.replace("ForConditionalGeneration", "Config"))
+    return config_class(
         text_config=text_config,
-        vision_config=vision_config,
+        vision_config=vision,
         image_token_id=ids["<|image_pad|>"],
         video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"],
@@ -241,10 +302,25 @@ def build_config(tokenizer, spec: TinySpec):
     )
 
 
+def generation_config(config, **settings):
+    """Greedy generation that stops at ``<|im_end|>`` or ``<|endoftext|>``, padding with the latter."""
+    from transformers import GenerationConfig
+
+    ids = config.text_config
+    return GenerationConfig(
+        bos_token_id=ids.bos_token_id,
+        eos_token_id=[ids.eos_token_id, ids.bos_token_id],
+        pad_token_id=ids.pad_token_id,
+        do_sample=False,
+        **settings,
+    )
+
+
 def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = None) -> Path:
-    """Write a tiny Qwen2.5-VL checkpoint with its processor to ``out``; deterministic for a seed."""
+    """Write a tiny checkpoint of the spec's family with its processor to ``out``; deterministic
+    for a seed."""
     import torch
-    from transformers import GenerationConfig, Qwen2_5_VLForConditionalGeneration
+    import transformers
 
     spec = spec or TinySpec()
     out = Path(out)
@@ -252,15 +328,12 @@ def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = 
     processor = build_processor(tokenizer, spec)
     config = build_config(tokenizer, spec)
     torch.manual_seed(seed)
-    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    model = getattr(transformers, get_family(spec.family).model_class)(config).eval()
     with torch.no_grad():
-        model.model.language_model.norm.weight.fill_(spec.final_norm_gain)
-    model.generation_config = GenerationConfig(
-        bos_token_id=config.text_config.bos_token_id,
-        eos_token_id=[config.text_config.eos_token_id, config.text_config.bos_token_id],
-        pad_token_id=config.text_config.pad_token_id,
-        do_sample=False,
-    )
+        norm = model.model.language_model.norm.weight
+        # zero-centred norms (Qwen3.5: the gain is 1 + weight) start at 0
+        norm.fill_(spec.final_norm_gain - 1.0 if bool((norm == 0).all()) else spec.final_norm_gain)
+    model.generation_config = generation_config(config)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)
     processor.save_pretrained(out)

@@ -48,6 +48,7 @@ import pkgutil
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from mcr.benchmarks.gmner import REWARDS as GMNER_REWARDS
 from mcr.contract.parse import completion_text, parse_completion
 from mcr.rewards.consistency import consistency_score
 from mcr.rewards.constraints import (
@@ -66,17 +67,7 @@ from mcr.rewards.mate import mate_score
 RewardFunc = Callable[..., list[float | None]]
 REGISTRY: dict[str, RewardFunc] = {}
 
-CVO_GMNER = (
-    "format",
-    "count",
-    "span",
-    "type",
-    "entailment",
-    "grounding",
-    "consistency",
-    "textual_shortcut",
-    "visual_shortcut",
-)
+CVO_GMNER = tuple(name for name in GMNER_REWARDS if name != "gmner_f1")
 """The CVO reward set for GMNER: one reward per constraint, consistency and the two penalties."""
 
 

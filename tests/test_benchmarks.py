@@ -60,7 +60,10 @@ class TestGrec:
         GrecSample("3", "r3", "val", "nothing", "x.jpg", (200, 100), ()),
     ]
     # the model saw the 200x100 image as 100x50: its boxes are half size
-    rows: ClassVar = [{"id": s.id, "image_size": [200, 100], "input_size": [100, 50]} for s in samples]
+    rows: ClassVar = [
+        {"id": s.id, "image_size": [200, 100], "input_size": [100, 50], "box_frame": [100, 50]}
+        for s in samples
+    ]
 
     def test_boxes_are_rescaled_and_unreadable_answers_are_wrong(self):
         bench = GrecBenchmark()
@@ -197,7 +200,12 @@ class TestVllmBackend:
         images = [Image.new("RGB", (64, 64), c) for c in ("red", "blue")]
         rows = [
             {"prompt": user_prompt("mmra", n_images=2, question="same place?", options={}), "image": images},
-            {"prompt": user_prompt("grec", expression="the dog"), "image": images[0]},
+            {
+                "prompt": user_prompt(
+                    "grec", expression="the dog", box_format="[x1, y1, x2, y2] in the image's pixels"
+                ),
+                "image": images[0],
+            },
         ]
         two, one = vllm_requests(processor, rows)
         assert two["prompt"].count("<|vision_start|><|image_pad|><|vision_end|>") == 2

@@ -200,3 +200,17 @@ def test_help_prints_every_section_with_its_help_text(command):
         assert f"  {key} = " in out and help_text in out, key
     if "recipe=mcr_qwen" in command:  # the recipe's own values beside the keys
         assert "model.name_or_path = 'Qwen/Qwen2.5-VL-7B-Instruct'" in out and "learning_rate" in out
+
+
+def test_a_recipe_cannot_train_with_another_tasks_rewards():
+    assert load_recipe(["recipe=tiny_mate"]).rewards.funcs.keys() <= {"format", "mate"}
+    with pytest.raises(
+        RecipeError, match=r"reward\(s\) \['span'\] score gmner rows only, none of the mate task's"
+    ):
+        load_recipe(["recipe=tiny_mate", "rewards.funcs.span=1.0"])
+    with pytest.raises(RecipeError, match=r"reward\(s\) \['mate'\] score mate rows only"):
+        load_recipe(["recipe=tiny", "rewards.funcs.mate=1.0"])
+    with pytest.raises(
+        RecipeError, match=r"task 'mmra' is not a training task; expected one of \['gmner', 'mate'\]"
+    ):
+        load_recipe(["recipe=tiny", "task=mmra"])

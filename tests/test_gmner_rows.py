@@ -49,11 +49,12 @@ def test_rows_carry_prompt_image_and_scaled_gold(records):
         "text",
         "image_size",
         "input_size",
+        "box_frame",
     }
     assert set(ds["task"]) == {"gmner"}
     row = ds[0]
     assert row["id"] == "797970" and row["image"].size == (500, 375)
-    assert row["image_size"] == [500, 375] and row["input_size"] == [252, 168]
+    assert row["image_size"] == [500, 375] and row["input_size"] == row["box_frame"] == [252, 168]
     (message,) = row["prompt"]
     assert message["role"] == "user" and message["content"][0]["type"] == "image"
     assert row["text"] in message["content"][1]["text"]

@@ -39,6 +39,7 @@ LAYERS = (
             "mcr.task_data",
             "mcr.lengths",
             "mcr.tiny_model",
+            "mcr.pretrain",
             "mcr.config",
             "mcr.eval",
         ),
@@ -46,7 +47,16 @@ LAYERS = (
     ("benchmarks", ("mcr.benchmarks", "mcr.rewards")),
     (
         "foundations",
-        ("mcr.contract", "mcr.data", "mcr.prompts", "mcr.image_space", "mcr.templates", "mcr.recipes", "mcr"),
+        (
+            "mcr.contract",
+            "mcr.families",
+            "mcr.data",
+            "mcr.prompts",
+            "mcr.image_space",
+            "mcr.templates",
+            "mcr.recipes",
+            "mcr",
+        ),
     ),
 )
 
@@ -63,13 +73,14 @@ def modules() -> dict[str, Path]:
 
 
 def layer(module: str) -> int:
-    """The layer of a module: the one naming the longest prefix of it."""
+    """The layer of a module: the one naming the longest prefix of it (bare ``mcr`` names the
+    package's own __init__ only)."""
     best = max(
         (
             (len(prefix), index)
             for index, (_, prefixes) in enumerate(LAYERS)
             for prefix in prefixes
-            if module == prefix or module.startswith(prefix + ".")
+            if module == prefix or (prefix != "mcr" and module.startswith(prefix + "."))
         ),
         default=None,
     )

@@ -97,7 +97,7 @@ class TestGmner:
 
     def test_rescaling_from_the_model_input(self):
         raw = '<think>x</think><answer>[{"entity": "A", "type": "PER", "bbox": [10, 20, 30, 40]}]</answer>'
-        (pred,) = prediction_from_text(raw, image_size=(500, 400), input_size=(250, 200))
+        (pred,) = prediction_from_text(raw, image_size=(500, 400), frame=(250, 200))
         assert pred.bbox == (20.0, 40.0, 60.0, 80.0)
         assert prediction_from_text("garbage", (1, 1), (1, 1)) is None
 
@@ -295,7 +295,7 @@ HUGE = 10**400  # a 401-digit integer: valid JSON, beyond float range
         ('{"id": "O_2371", "entities": {"Obama": "PER"}}', r"pred\.jsonl:2: 'entities' must be a list"),
         (
             '{"id": "O_2371", "prediction": "x", "image_size": "640x480", "input_size": [644, 476]}',
-            r"pred\.jsonl:2: 'image_size' and 'input_size' must be \[width, height\]",
+            r"pred\.jsonl:2: 'image_size' and 'box_frame' \(or 'input_size'\) must be \[width, height\]",
         ),
         ('["O_2371", []]', r"pred\.jsonl:2: expected a JSON object with an 'id'"),
     ],

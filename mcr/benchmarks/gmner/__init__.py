@@ -26,6 +26,7 @@ from mcr.contract.parse import parse_completion
 from mcr.data.schema import GMNER_TYPES, Record
 from mcr.image_space import ImageSpace
 
+# the rewards that score GMNER rows (rewards/); all but gmner_f1 make up the CVO set
 REWARDS = (
     "format",
     "count",
@@ -61,7 +62,7 @@ class GmnerBenchmark:
 
     def score(self, examples: Sequence[Record], rows: Sequence[dict], completions: Sequence[str]) -> dict:
         predictions = {
-            row["id"]: prediction_from_text(text, tuple(row["image_size"]), tuple(row["input_size"]))
+            row["id"]: prediction_from_text(text, tuple(row["image_size"]), tuple(row["box_frame"]))
             for row, text in zip(rows, completions, strict=True)
         }
         return score_gmner(examples, predictions)
@@ -93,7 +94,9 @@ class GmnerBenchmark:
         parser.add_argument("--gold-root", required=True, help="release root holding txt/ and xml/")
         parser.add_argument("--split", default="test", choices=SPLITS)
         parser.add_argument(
-            "--pred", required=True, help="JSONL: {id, entities} or {id, prediction, image_size, input_size}"
+            "--pred",
+            required=True,
+            help="JSONL: {id, entities} or {id, prediction, image_size, box_frame} (the evaluation's own)",
         )
 
     def score_files(self, args: argparse.Namespace) -> dict:

@@ -2,8 +2,10 @@
 
 A line is ``{"id", "entities": [{"entity", "type", "bbox": [x1, y1, x2, y2] | null}]}`` in
 original pixels, or the evaluation's own ``{"id", "prediction": raw text, "image_size",
-"input_size"}``. A line that breaks the form is an error naming the file and line; a raw model
-answer that cannot be read is not an error but an empty (wrong) prediction.
+"box_frame"}``: the frame the model's boxes live in is the resized image's size or [1000, 1000]
+(files that give only ``input_size`` are read with it as the frame). A line that breaks the
+form is an error naming the file and line; a raw model answer that cannot be read is not an
+error but an empty (wrong) prediction.
 """
 
 from __future__ import annotations
@@ -63,19 +65,20 @@ def read_gmner_predictions(
     for line, record_id, item in prediction_lines(path, known, gold):
         if "entities" in item:
             predictions[record_id] = gmner_entities_from_json(item["entities"], file=path, line=line)
-        elif {"prediction", "image_size", "input_size"} <= set(item):
-            if not (_size(item["image_size"]) and _size(item["input_size"])):
+        elif "prediction" in item and "image_size" in item and ("box_frame" in item or "input_size" in item):
+            frame = item.get("box_frame", item.get("input_size"))
+            if not (_size(item["image_size"]) and _size(frame)):
                 raise DataFormatError(
-                    "'image_size' and 'input_size' must be [width, height] in whole pixels",
+                    "'image_size' and 'box_frame' (or 'input_size') must be [width, height] in whole pixels",
                     file=path,
                     line=line,
                 )
             predictions[record_id] = prediction_from_text(
-                str(item["prediction"]), tuple(item["image_size"]), tuple(item["input_size"])
+                str(item["prediction"]), tuple(item["image_size"]), tuple(frame)
             )
         else:
             raise DataFormatError(
-                "expected 'entities', or 'prediction' with 'image_size' and 'input_size'",
+                "expected 'entities', or 'prediction' with 'image_size' and 'box_frame'",
                 file=path,
                 line=line,
             )

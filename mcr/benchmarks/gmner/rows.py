@@ -2,8 +2,8 @@
 
 A row: the conversational ``prompt`` (image, then the instruction), the ``image`` path, the
 ``gold`` column ``[{"entity", "type", "bbox": [[x1, y1, x2, y2], ...] | []}]`` with boxes in the
-pixels the model sees (converted once, here), the post's ``text`` (for the visual-shortcut
-penalty), ``task`` and both image sizes (for scoring in original pixels).
+model family's frame (converted once, here), the post's ``text`` (for the visual-shortcut
+penalty), ``task``, both image sizes and the ``box_frame`` (for scoring in original pixels).
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ logger = logging.getLogger(__name__)
 TASK = "gmner"
 
 
-def gold_answer(record: Record, box_space: tuple[int, int], input_size: tuple[int, int]) -> str:
-    """The ``gold`` column in model pixels."""
+def gold_answer(record: Record, box_space: tuple[int, int], frame: list[int]) -> str:
+    """The ``gold`` column, boxes in the model's ``frame``."""
     return json.dumps(
         [
             {
                 "entity": e.text,
                 "type": e.type,
-                "bbox": [scale_box(b, box_space, input_size) for b in e.boxes],
+                "bbox": [scale_box(b, box_space, frame) for b in e.boxes],
             }
             for e in record.entities
         ],
@@ -72,27 +72,29 @@ def rows(records: Iterable[Record], space: ImageSpace) -> list[dict]:
     out = []
     for record in records:
         size, box_space, input_size = model_space(record, space)
+        frame = space.box_frame(input_size)
         out.append(
             {
                 "id": record.id,
                 "task": TASK,
-                "prompt": user_prompt(TASK, text=record.text),
+                "prompt": user_prompt(TASK, text=record.text, box_format=space.box_wording),
                 "image": record.images[0],
-                "gold": gold_answer(record, box_space, input_size),
+                "gold": gold_answer(record, box_space, frame),
                 "text": record.text,
                 "image_size": list(size),
                 "input_size": list(input_size),
+                "box_frame": frame,
             }
         )
     return out
 
 
-def style_context(record: Record, box_space: tuple[int, int], input_size: tuple[int, int]) -> dict[str, Any]:
+def style_context(record: Record, box_space: tuple[int, int], frame: list[int]) -> dict[str, Any]:
     """What a GMNER style may use: the post, and per entity its span, type and — only when the
-    image shows it — its box in the model's pixels (the first gold box)."""
+    image shows it — its box in the model's frame (the first gold box)."""
     entities = []
     for e in record.entities:
-        box = scale_box(e.boxes[0], box_space, input_size) if e.boxes else None
+        box = scale_box(e.boxes[0], box_space, frame) if e.boxes else None
         entities.append({"text": e.text, "type": e.type, "shown": box is not None, "box": box})
     return {"text": record.text, "entities": entities}
 
@@ -101,7 +103,7 @@ def sft_example(record: Record, style: str, space: ImageSpace) -> dict[str, Any]
     """One SFT pair: the row's prompt, and the gold rendered in ``style`` as the completion."""
     (row,) = rows([record], space)
     _, box_space, input_size = model_space(record, space)
-    context = style_context(record, box_space, input_size)
+    context = style_context(record, box_space, space.box_frame(input_size))
     answer = [{"entity": e["text"], "type": e["type"], "bbox": e["box"]} for e in context["entities"]]
     completion = render_completion(render_style(TASK, style, **context), answer)
     return {**row, "style": style, "completion": [{"role": "assistant", "content": completion}]}

@@ -13,7 +13,7 @@ and visual bias — N-count, predicted entities whose span does not occur in the
 N-rate = N-count / predictions.
 
 Boxes here are in original-image pixels; ``prediction_from_text`` rescales a model's boxes
-from the resized image it saw.
+from its frame (the resized image's pixels, or 0-1000: ``mcr.image_space``).
 """
 
 from __future__ import annotations
@@ -27,15 +27,14 @@ from mcr.image_space import unscale_box
 
 
 def prediction_from_text(
-    raw: str, image_size: tuple[int, int], input_size: tuple[int, int]
+    raw: str, image_size: tuple[int, int], frame: tuple[int, int]
 ) -> tuple[PredEntity, ...] | None:
     """The entities of a raw model output with boxes rescaled to original pixels; None if unparsable."""
     entities = parse_completion(raw).entities
     if entities is None:
         return None
     return tuple(
-        e._replace(bbox=None if e.bbox is None else unscale_box(e.bbox, image_size, input_size))
-        for e in entities
+        e._replace(bbox=None if e.bbox is None else unscale_box(e.bbox, image_size, frame)) for e in entities
     )
 
 

@@ -199,7 +199,9 @@ def _name(rng: random.Random, etype: str) -> list[str]:
     return pattern.format(**parts).split()
 
 
-def _place(rng: random.Random, size: tuple[int, int], taken: list[tuple[int, int, int, int]]):
+def place_box(rng: random.Random, size: tuple[int, int], taken: list[tuple[int, int, int, int]]):
+    """A free box of 36-72 pixels a side, 4 pixels clear of every ``taken`` one (added to it), or
+    None when 200 tries find no room."""
     width, height = size
     for _ in range(200):
         w, h = rng.randint(36, 72), rng.randint(36, 72)
@@ -268,7 +270,7 @@ def generate_post(
     for ent in entities:
         if rng.random() < p_shown:
             for _ in range(2 if rng.random() < 0.1 else 1):
-                box = _place(rng, size, taken)
+                box = place_box(rng, size, taken)
                 if box is not None:
                     objects.append(SynthObject(SHAPE_OF_TYPE[ent.type], ent.color, box))
                     ent.shown += 1
@@ -285,7 +287,7 @@ def generate_post(
     for shape, color in distractors:
         if (shape, color) in named_looks:
             continue  # it would show a named entity
-        box = _place(rng, size, taken)
+        box = place_box(rng, size, taken)
         if box is not None:
             objects.append(SynthObject(shape, color, box))
     rng.shuffle(objects)

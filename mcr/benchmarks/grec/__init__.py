@@ -2,8 +2,8 @@
 
 Everything about GREC, from here: one sample per expression from ``grefs(unc).json`` and COCO's
 ``instances.json`` (``data.py``), the official N-acc and Pr@(F1=1, IoU>=0.5) (``scorer.py``), the
-instruction ``templates/prompts/grec.jinja``. The answer is a list of boxes in the model's
-pixels, rescaled to the original image; a generative model gives no confidences, so every box
+instruction ``templates/prompts/grec.jinja``. The answer is a list of boxes in the model
+family's frame, rescaled to the original image; a generative model gives no confidences, so every box
 counts with score 1. An answer that cannot be read is never correct, not even on a no-target
 expression.
 """
@@ -26,12 +26,12 @@ from mcr.image_space import ImageSpace, scale_box, unscale_box
 from mcr.prompts import user_prompt
 
 
-def answer_boxes(completion: str, image_size: Sequence[int], input_size: Sequence[int]) -> list[tuple] | None:
+def answer_boxes(completion: str, image_size: Sequence[int], frame: Sequence[int]) -> list[tuple] | None:
     """The answer's boxes in original pixels, or None when the answer is not a list of boxes."""
     parsed = parse_completion(completion)
     if not parsed.json_ok or not isinstance(parsed.answer, list) or not all(map(is_box, parsed.answer)):
         return None
-    return [unscale_box(box, tuple(image_size), tuple(input_size)) for box in parsed.answer]
+    return [unscale_box(box, tuple(image_size), tuple(frame)) for box in parsed.answer]
 
 
 class GrecBenchmark:
@@ -67,7 +67,7 @@ class GrecBenchmark:
     def score(self, examples: Sequence[GrecSample], rows: Sequence[dict], completions: Sequence[str]) -> dict:
         predictions, invalid = {}, set()
         for row, text in zip(rows, completions, strict=True):
-            boxes = answer_boxes(text, row["image_size"], row["input_size"])
+            boxes = answer_boxes(text, row["image_size"], row["box_frame"])
             if boxes is None:
                 invalid.add(row["id"])
             else:

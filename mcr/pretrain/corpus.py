@@ -1,0 +1,136 @@
+"""The tiny base's pretraining corpus: unimodal skills only, from seeds no data set uses.
+
+Text, on synthetic posts (the GMNER generator's, drawn afresh):
+
+* ``post``     "Write a post."                        -> a post (language modelling);
+* ``repeat``   "Repeat this post: <post>"             -> the post, copied;
+* ``names``    "List the names in this post: <post>"  -> "Name One | Name Two" (spans, no types);
+* ``colour``   "Which colour is mentioned with <name>? <post>" -> "red" (reading the text).
+
+Vision, on images of coloured shapes drawn as the GMNER generator draws them:
+
+* ``caption``  "Describe the objects."   -> "red circle [x1, y1, x2, y2]; ..." (every object,
+  top to bottom, boxes in the pixels of the image as the model sees it, as Qwen2.5-VL writes them);
+* ``point``    "Where is the red circle?" -> "[x1, y1, x2, y2]", or "nowhere" when it is absent.
+
+The corpus never holds the GMNER or MATE answer format, a reasoning style, entity types, or a
+post together with its image: binding the text's entities to the image's objects is what MRSI
+and CVO teach. Text tasks carry a blank 56x56 image (4 visual tokens) so that every row has one.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image
+
+from mcr.benchmarks.gmner.synthetic import (
+    COLORS,
+    IMAGE_SIZES,
+    SHAPES,
+    SynthObject,
+    SynthPost,
+    generate_post,
+    place_box,
+    render_image,
+)
+from mcr.image_space import ImageSpace, scale_box
+
+TEXT_TASKS = ("post", "repeat", "names", "colour")
+VISION_TASKS = ("caption", "point")
+NOWHERE = "nowhere"
+# a fixed offset from every seed the data sets use (theirs start at 0)
+SEED_OFFSET = 1_000_003
+
+
+@dataclass(frozen=True)
+class Example:
+    task: str
+    prompt: str
+    answer: str
+    image: Image.Image
+    objects: tuple[tuple[str, str, tuple[int, int, int, int]], ...] = ()  # (colour, shape, model box)
+
+
+def blank_image() -> Image.Image:
+    return Image.new("RGB", (56, 56), (220, 220, 220))
+
+
+def draw_scene(rng: random.Random, n_objects: int) -> SynthPost:
+    """An image of ``n_objects`` shapes in distinct colour-shape pairs (fewer when they do not fit)."""
+    size = rng.choice(IMAGE_SIZES)
+    looks = rng.sample([(s, c) for s in SHAPES for c in COLORS], n_objects)
+    taken: list[tuple[int, int, int, int]] = []
+    objects = []
+    for shape, color in looks:
+        box = place_box(rng, size, taken)
+        if box is not None:
+            objects.append(SynthObject(shape, color, box))
+    return SynthPost("scene", [], [], [], objects, size)
+
+
+def _box_text(box: list[int]) -> str:
+    return "[" + ", ".join(str(v) for v in box) + "]"
+
+
+def vision_example(rng: random.Random, task: str, max_objects: int, space: ImageSpace) -> Example:
+    scene = draw_scene(rng, rng.randint(1, max_objects))
+    image = render_image(scene, rng)
+    input_size = space.input_size(*scene.size)
+    objects = tuple(
+        (o.color, o.shape, tuple(scale_box(o.box, scene.size, input_size)))
+        for o in sorted(scene.objects, key=lambda o: (o.box[1], o.box[0]))
+    )
+    if task == "caption":
+        answer = "; ".join(f"{color} {shape} {_box_text(list(box))}" for color, shape, box in objects)
+        return Example(task, "Describe the objects.", answer, image, objects)
+    if rng.random() < 0.25:  # ask for a look that is not there
+        present = {(c, s) for c, s, _ in objects}
+        color, shape = rng.choice([(c, s) for c in COLORS for s in SHAPES if (c, s) not in present])
+        return Example(task, f"Where is the {color} {shape}?", NOWHERE, image, objects)
+    color, shape, box = rng.choice(objects)
+    return Example(task, f"Where is the {color} {shape}?", _box_text(list(box)), image, objects)
+
+
+def text_example(rng: random.Random, task: str) -> Example:
+    post = generate_post(rng, "p")
+    text = " ".join(post.tokens)
+    if task == "post":
+        return Example(task, "Write a post.", text, blank_image())
+    if task == "repeat":
+        return Example(task, f"Repeat this post: {text}", text, blank_image())
+    if task == "names":
+        names = " | ".join(e.text for e in post.entities)
+        return Example(task, f"List the names in this post: {text}", names, blank_image())
+    entity = rng.choice(post.entities)
+    return Example(task, f"Which colour is mentioned with {entity.text}? {text}", entity.color, blank_image())
+
+
+def draw_example(rng: random.Random, mix: dict[str, float], max_objects: int, space: ImageSpace) -> Example:
+    """One example of a task drawn with ``mix``'s weights."""
+    names = sorted(mix)
+    task = rng.choices(names, weights=[mix[n] for n in names])[0]
+    if task in VISION_TASKS:
+        return vision_example(rng, task, max_objects, space)
+    if task in TEXT_TASKS:
+        return text_example(rng, task)
+    raise ValueError(f"unknown pretraining task {task!r}; expected one of {TEXT_TASKS + VISION_TASKS}")
+
+
+def as_row(example: Example) -> dict[str, Any]:
+    """A conversational prompt/completion row with its image, as TRL's SFTTrainer reads it."""
+    return {
+        "prompt": [
+            {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": example.prompt}]}
+        ],
+        "completion": [{"role": "assistant", "content": example.answer}],
+        "image": example.image,
+    }
+
+
+def corpus(n: int, seed: int, mix: dict[str, float], max_objects: int, space: ImageSpace) -> list[Example]:
+    """``n`` examples; the same arguments always give the same examples."""
+    rng = random.Random(SEED_OFFSET + seed)
+    return [draw_example(rng, mix, max_objects, space) for _ in range(n)]

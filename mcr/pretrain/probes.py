@@ -1,0 +1,88 @@
+"""Skill probes of the tiny base, on held-out examples of its pretraining tasks, greedy.
+
+* ``copy``         share of ``repeat`` posts copied exactly;
+* ``names``        share of ``names`` answers listing exactly the post's names, in order;
+* ``colour_shape`` share of drawn objects whose colour and shape a ``caption`` answer names;
+* ``box_iou50``    share of drawn objects a ``caption`` answer names with a box of IoU > 0.5;
+* ``point_iou50``  share of ``point`` questions about a drawn object answered with IoU > 0.5.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from mcr.contract.matching import iou
+from mcr.image_space import ImageSpace
+from mcr.pretrain.corpus import SEED_OFFSET, Example, as_row, text_example, vision_example
+
+_ITEM = re.compile(r"(\w+) (\w+) \[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
+_BOX = re.compile(r"^\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]$")
+PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
+
+
+def probe_set(n: int, space: ImageSpace, *, max_objects: int = 4) -> dict[str, list[Example]]:
+    rng = random.Random(SEED_OFFSET + PROBE_SEED)
+    return {
+        "repeat": [text_example(rng, "repeat") for _ in range(n)],
+        "names": [text_example(rng, "names") for _ in range(n)],
+        "caption": [vision_example(rng, "caption", max_objects, space) for _ in range(n)],
+        "point": [
+            e
+            for e in (vision_example(rng, "point", max_objects, space) for _ in range(2 * n))
+            if e.answer != "nowhere"
+        ][:n],
+    }
+
+
+def caption_items(text: str) -> list[tuple[str, str, tuple[int, int, int, int]]]:
+    return [(c, s, tuple(int(v) for v in box)) for c, s, *box in _ITEM.findall(text)]
+
+
+def score_captions(examples: Sequence[Example], answers: Sequence[str]) -> dict[str, float]:
+    named = boxed = total = 0
+    for example, answer in zip(examples, answers, strict=True):
+        predicted = caption_items(answer)
+        for color, shape, box in example.objects:
+            total += 1
+            same = [p for p in predicted if (p[0], p[1]) == (color, shape)]
+            named += bool(same)
+            boxed += any(iou(tuple(map(float, p[2])), tuple(map(float, box))) > 0.5 for p in same)
+    return {"colour_shape": named / max(1, total), "box_iou50": boxed / max(1, total)}
+
+
+def score_points(examples: Sequence[Example], answers: Sequence[str]) -> float:
+    hits = 0
+    for example, answer in zip(examples, answers, strict=True):
+        found = _BOX.match(answer.strip())
+        gold = _BOX.match(example.answer)
+        if found and gold:
+            hits += iou(tuple(map(float, found.groups())), tuple(map(float, gold.groups()))) > 0.5
+    return hits / max(1, len(examples))
+
+
+def run_probes(
+    model: Any, processor: Any, probes: dict[str, list[Example]], *, batch_size: int = 16
+) -> dict[str, float]:
+    from mcr.eval.generate import generate
+
+    answers = {
+        name: [
+            text.strip()
+            for text in generate(
+                model, processor, [as_row(e) for e in examples], batch_size=batch_size, max_new_tokens=160,
+                desc=f"probe {name}",
+            )
+        ]
+        for name, examples in probes.items()
+    }  # fmt: skip
+    return {
+        "copy": sum(a == e.answer for a, e in zip(answers["repeat"], probes["repeat"], strict=True))
+        / len(probes["repeat"]),
+        "names": sum(a == e.answer for a, e in zip(answers["names"], probes["names"], strict=True))
+        / len(probes["names"]),
+        **score_captions(probes["caption"], answers["caption"]),
+        "point_iou50": score_points(probes["point"], answers["point"]),
+    }

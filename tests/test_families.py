@@ -1,0 +1,171 @@
+"""Model families: one declaration each, and boxes that follow the family's convention from the
+gold column through the prompt, the completion, the rewards and the evaluation's rescaling."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import torch
+
+from mcr.benchmarks import get_task
+from mcr.benchmarks.gmner.release import load_twitter_gmner
+from mcr.config import RecipeError, load_recipe
+from mcr.families import FAMILIES, NORM_1000, PIXELS, family_of_model_type, get_family
+from mcr.image_space import ImageSpace
+from mcr.rewards import REGISTRY
+from mcr.tiny_model import TinySpec, build_tiny_model
+
+from helpers.gmner_fixtures import OFFICIAL_TRAIN, OFFICIAL_XMLS, write_release
+from helpers.runs import tiny_run_args
+
+CONVENTIONS = {"qwen2_vl": NORM_1000, "qwen2_5_vl": PIXELS, "qwen3_vl": NORM_1000, "qwen3_5": NORM_1000}
+FACTORS = {"qwen2_vl": 28, "qwen2_5_vl": 28, "qwen3_vl": 32, "qwen3_5": 32}
+
+
+def test_each_family_is_declared_once_with_its_convention():
+    assert set(FAMILIES) == set(CONVENTIONS)
+    for name, family in FAMILIES.items():
+        assert (family.box_convention, family.resize_factor) == (CONVENTIONS[name], FACTORS[name])
+        assert family_of_model_type(name) is family
+    assert get_family("mimo_vl") is FAMILIES["qwen2_5_vl"]
+    with pytest.raises(ValueError, match=r"unknown model family 'llava'"):
+        get_family("llava")
+    with pytest.raises(ValueError, match=r"model_type 'llava' is not a family MCR knows"):
+        family_of_model_type("llava")
+
+
+def space_of(family: str) -> ImageSpace:
+    f = get_family(family)
+    return ImageSpace(3136, 50176, f.resize_factor, f.box_convention)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    root = write_release(
+        tmp_path_factory.mktemp("rel"),
+        {"train": OFFICIAL_TRAIN},
+        OFFICIAL_XMLS,
+        {"797970": (500, 375), "O_2371": (640, 480), "16_05_01_127": (300, 300)},
+    )
+    return load_twitter_gmner(root, "train", images=root / "images")
+
+
+@pytest.mark.parametrize("family", sorted(CONVENTIONS))
+def test_boxes_round_trip_in_the_familys_convention(records, family):
+    """A perfect completion in the family's convention scores 1 on grounding and 100 GMNER F1 after
+    rescaling; the same numbers read in the other convention do not."""
+    gmner = get_task("gmner")
+    space = space_of(family)
+    other = ImageSpace(3136, 50176, space.factor, PIXELS if space.box_convention == NORM_1000 else NORM_1000)
+    rows = gmner.rows(records, space)
+    completions = [gmner.sft_example(r, "checklist", space)["completion"][0]["content"] for r in records]
+    record = records[0]  # 500x375, shown entities
+    gold = json.loads(rows[0]["gold"])
+    boxes = [b for item in gold for b in item["bbox"]]
+    assert boxes and rows[0]["box_frame"] == (
+        [1000, 1000] if space.box_convention == NORM_1000 else rows[0]["input_size"]
+    )
+    if space.box_convention == NORM_1000:  # 0-1000 of the original width and height
+        x1, y1, x2, y2 = record.entities[0].boxes[0]
+        assert gold[0]["bbox"][0] == [
+            round(x1 / 500 * 1000),
+            round(y1 / 375 * 1000),
+            round(x2 / 500 * 1000),
+            round(y2 / 375 * 1000),
+        ]
+        assert "from 0 to 1000" in rows[0]["prompt"][0]["content"][-1]["text"]
+    else:
+        assert "in the image's pixels" in rows[0]["prompt"][0]["content"][-1]["text"]
+    columns = {"gold": [r["gold"] for r in rows], "task": [r["task"] for r in rows]}
+    assert REGISTRY["grounding"](completions, **columns) == [1.0] * len(rows)
+    assert gmner.score(records, rows, completions)["gmner"]["f1"] == 100.0
+    # the same completions against rows in the other convention
+    other_rows = gmner.rows(records, other)
+    wrong_columns = {"gold": [r["gold"] for r in other_rows], "task": [r["task"] for r in other_rows]}
+    assert REGISTRY["grounding"](completions[:1], gold=wrong_columns["gold"][:1])[0] < 1.0
+    assert gmner.score(records, other_rows, completions)["gmner"]["f1"] < 100.0
+
+
+def test_the_recipe_names_the_family_or_reads_it(tmp_path):
+    assert load_recipe(["recipe=tiny"]).family.name == "qwen2_5_vl"  # the tiny build's
+    recipe = load_recipe(["recipe=tiny", "model.family=qwen3_vl"])
+    assert recipe.image_space == ImageSpace(3136, 50176, 32, NORM_1000)
+    assert (
+        load_recipe(
+            ["recipe=tiny", "model.family=qwen3_vl", "model.box_convention=pixels"]
+        ).image_space.box_convention
+        == PIXELS
+    )
+    model = build_tiny_model(tmp_path / "q3", spec=TinySpec(family="qwen3_vl", tokenizer_corpus_size=50))
+    read = load_recipe(["recipe=tiny", f"model.name_or_path={model}", "model.build_tiny=false"])
+    assert read.family.name == "qwen3_vl" and read.image_space.factor == 32
+    with pytest.raises(RecipeError, match=r"model.family: unknown model family 'qwen9'"):
+        load_recipe(["recipe=tiny", "model.family=qwen9"])
+    with pytest.raises(RecipeError, match=r"model.box_convention must be one of \['pixels', 'norm1000'\]"):
+        load_recipe(["recipe=tiny", "model.box_convention=normalized"])
+
+
+@pytest.mark.parametrize("family", sorted(CONVENTIONS))
+def test_lora_targets_follow_the_family(family):
+    from mcr.models import lora_config
+    from mcr.tiny_model import build_config, build_tokenizer
+
+    spec = TinySpec(family=family, tokenizer_corpus_size=50)
+    import transformers
+
+    with torch.device("meta"):
+        model = getattr(transformers, get_family(family).model_class)(
+            build_config(build_tokenizer(spec, 0), spec)
+        )
+    names = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)]
+    for vision in (False, True):
+        recipe = load_recipe(["recipe=tiny", f"model.family={family}", f"lora.vision={str(vision).lower()}"])
+        pattern = re.compile(lora_config(recipe).target_modules)
+        hit = [n for n in names if pattern.fullmatch(n)]
+        assert any("language_model" in n for n in hit) and all("lm_head" not in n for n in hit)
+        assert any("visual" in n for n in hit) == vision, family
+        if family == "qwen3_5":  # its linear-attention layers are adapted too
+            assert any("linear_attn.in_proj_qkv" in n for n in hit)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", sorted(CONVENTIONS))
+def test_two_grpo_steps_and_an_evaluation_per_family(tmp_path, family):
+    import train_grpo
+    from mcr.eval.evaluate import main as evaluate
+
+    model = build_tiny_model(tmp_path / "model", spec=TinySpec(family=family, tokenizer_corpus_size=200))
+    args = [
+        *tiny_run_args(tmp_path, model, posts=20),
+        f"grpo.output_dir={tmp_path / 'grpo'}",
+        "grpo.max_steps=2",
+        "grpo.per_device_train_batch_size=4",
+        "grpo.num_generations=2",
+        "grpo.max_completion_length=16",
+        "grpo.report_to=none",
+        "grpo.save_strategy=no",
+    ]
+    recipe = load_recipe(args)
+    assert recipe.family.name == family
+    metrics = train_grpo.main(recipe)
+    assert [h["step"] for h in metrics["log_history"] if "reward" in h] == [1, 2]
+    assert (tmp_path / "grpo" / "adapter_model.safetensors").is_file()
+    evaluation = load_recipe(
+        [
+            *args,
+            f"checkpoints=[base,{tmp_path / 'grpo'}]",
+            "eval.max_samples=2",
+            "eval.max_new_tokens=8",
+            f"eval.output_dir={tmp_path / 'eval'}",
+        ]
+    )
+    results = evaluate(evaluation)["gmner"]
+    assert set(results) == {"untrained", "grpo"} and all(
+        0 <= m["gmner"]["f1"] <= 100 for m in results.values()
+    )
+    (line, *_) = (tmp_path / "eval" / "gmner" / "grpo" / "predictions.jsonl").read_text().splitlines()
+    assert json.loads(line)["box_frame"] == (
+        [1000, 1000] if CONVENTIONS[family] == NORM_1000 else json.loads(line)["input_size"]
+    )
