@@ -160,7 +160,9 @@ def build_checkpoint(shape: Shape, folder: Path, *, device: str, completion_leng
     from mcr.config import load_recipe
     from mcr.tiny_model import SPECIAL_TOKENS, TinySpec, build_processor, build_tokenizer, generation_config
 
-    recipe = load_recipe(["recipe=mcr_qwen", "data.root=unused", "data.images=unused"])
+    recipe = load_recipe(
+        ["recipe=mcr_qwen", "model.family=qwen2_5_vl", "data.root=unused", "data.images=unused"]
+    )
     spec = TinySpec(
         vocab_size=min(4_096, shape.regular_tokens + len(SPECIAL_TOKENS)),
         tokenizer_corpus_size=400,
@@ -644,7 +646,9 @@ def visual_tokens(image_size: tuple[int, int]) -> int:
     """Tokens an image of ``image_size`` becomes under the recipe's resizing (28x28 pixels each)."""
     from mcr.config import load_recipe
 
-    space = load_recipe(["recipe=mcr_qwen", "data.root=unused", "data.images=unused"]).image_space
+    space = load_recipe(
+        ["recipe=mcr_qwen", "model.family=qwen2_5_vl", "data.root=unused", "data.images=unused"]
+    ).image_space
     return space.visual_tokens(space.input_size(*image_size))
 
 
@@ -658,7 +662,9 @@ def reward_cost(data: Path, n: int, repeats: int = 20) -> dict:
     from mcr.prompts import available_styles
     from mcr.rewards import clear_caches, reward_set
 
-    recipe = load_recipe(["recipe=mcr_qwen", f"data.root={data}", f"data.images={data / 'images'}"])
+    recipe = load_recipe(
+        ["recipe=mcr_qwen", "model.family=qwen2_5_vl", f"data.root={data}", f"data.images={data / 'images'}"]
+    )
     records = load_twitter_gmner(data, "train", images=data / "images")[:n]
     styles = available_styles("gmner")
     rows = [sft_example(r, styles[i % len(styles)], recipe.image_space) for i, r in enumerate(records)]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from mcr.benchmarks.grec.data import SPLITS, GrecSample, grefcoco_stats, load_grefcoco
 from mcr.benchmarks.grec.scorer import score_grec
+from mcr.contract.matching import iou
 from mcr.contract.parse import is_box, is_number, parse_completion
 from mcr.data.errors import DataFormatError
 from mcr.data.jsonl import read_jsonl
@@ -48,18 +49,20 @@ class GrecBenchmark:
         rows = []
         for sample in examples:
             size, input_size = space.sizes(sample.image)
+            frame = space.box_frame(input_size)
             rows.append(
                 {
                     "id": sample.id,
                     "task": self.name,
-                    "prompt": user_prompt(self.name, expression=sample.expression),
-                    "image": sample.image,
-                    "gold": json.dumps(
-                        [scale_box(b, sample.image_size, tuple(input_size)) for b in sample.boxes]
+                    "prompt": user_prompt(
+                        self.name, expression=sample.expression, box_format=space.box_wording
                     ),
+                    "image": sample.image,
+                    "gold": json.dumps([scale_box(b, sample.image_size, frame) for b in sample.boxes]),
                     "text": sample.expression,
                     "image_size": size,
                     "input_size": input_size,
+                    "box_frame": frame,
                 }
             )
         return rows
@@ -79,6 +82,20 @@ class GrecBenchmark:
         return float(
             parsed.well_formed and isinstance(parsed.answer, list) and all(map(is_box, parsed.answer))
         )
+
+    def box_overlay(self, row: dict, completion: str) -> dict[str, list[tuple[tuple, str, str]]]:
+        """Gold and predicted boxes in original pixels: a prediction is ``matched`` when its IoU
+        with a gold box reaches 0.5, else ``wrong``."""
+        size, frame = tuple(row["image_size"]), tuple(row["box_frame"])
+        gold = [unscale_box(b, size, frame) for b in json.loads(row["gold"])]
+        predicted = answer_boxes(completion, size, frame) or []
+        return {
+            "ground_truth": [(b, "gold", "gold") for b in gold],
+            "predictions": [
+                (b, "prediction", "matched" if any(iou(b, g) >= 0.5 for g in gold) else "wrong")
+                for b in predicted
+            ],
+        }
 
     def headline(self, metrics: dict) -> dict[str, float]:
         n_acc = metrics["n_acc"]
