@@ -16,13 +16,15 @@ import time
 import transformers
 from trl import GRPOConfig, GRPOTrainer
 
+from mcr.callbacks import BoxSamplesCallback, MonitorCallback
 from mcr.checkpoints import adapter_chain, write_lineage
 from mcr.config import Recipe, RecipeError, load_recipe, recipe_help
 from mcr.data.rows import rows_dataset
 from mcr.lengths import check_grpo_lengths
 from mcr.models import ensure_model, load_policy, load_processor, model_init_kwargs
 from mcr.mrsi import prepare_mrsi
-from mcr.rewards import reward_set
+from mcr.rewards import Reward, reward_set
+from mcr.rewards.monitors import MONITOR_REWARDS, MONITORS
 from mcr.runtime import configure_wandb, leave_process_group, process_state, setup_logging
 from mcr.task_data import ensure_data, load_split, task_rows
 from mcr.training import train_and_save
@@ -41,6 +43,9 @@ def main(recipe: Recipe) -> dict:
     transformers.set_seed(recipe.seed)
 
     reward_funcs, reward_weights = reward_set(recipe.rewards)
+    if recipe.monitors.enabled:  # logged beside the rewards, weight 0: they never change the reward
+        monitors = [Reward(name) for name in MONITOR_REWARDS if name not in recipe.rewards.funcs]
+        reward_funcs, reward_weights = reward_funcs + monitors, reward_weights + [0.0] * len(monitors)
     grpo_kwargs = {**recipe.grpo, "output_dir": recipe.grpo_output_dir}
     training_args = GRPOConfig(
         **grpo_kwargs,
@@ -93,6 +98,17 @@ def main(recipe: Recipe) -> dict:
         processing_class=processor,
         peft_config=peft_config,
     )
+
+    if recipe.monitors.enabled:
+        trainer.add_callback(MonitorCallback(dict(recipe.monitors.thresholds), MONITORS))
+    if "wandb" in (training_args.report_to or []) and recipe.monitors.log_boxes:
+        columns = [
+            c
+            for c in ("prompt", "gold", "task", "image_size", "input_size", "box_frame")
+            if c in train_dataset.column_names
+        ]
+        rows = train_dataset.select_columns(columns).to_list()
+        trainer.add_callback(BoxSamplesCallback(trainer, rows, recipe.monitors.log_boxes))
 
     ##############################
     # Train, save, print a summary

@@ -1,10 +1,12 @@
-"""Throughput of the CVO reward set on one core, and its cost relative to the format reward alone.
+"""Throughput of the CVO reward set on one core, its cost relative to the format reward alone,
+and what the reward-hacking monitors add to it.
 
 Scores a realistic mix of GMNER completions (valid, partly wrong, malformed; 1-4 entities;
 reasoning in the checklist style; 8 generations per prompt) the way TRL calls rewards: each
 reward function over a whole generation batch, one after another. Parse caches are cleared before every timed
 pass, so each pass parses every completion once, as in training. Targets: >= 20,000
-completions/s for the full set; full set / format alone <= 2.
+completions/s for the full set; full set / format alone <= 2; full set with the monitors /
+full set <= 1.10 (they read the same cached parse).
 
     python bench/rewards.py [--n 4096] [--batch 512] [--repeats 5]
 """
@@ -12,6 +14,7 @@ completions/s for the full set; full set / format alone <= 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -20,6 +23,7 @@ import time
 
 from mcr.contract.parse import parse_completion
 from mcr.rewards import CVO_GMNER, REGISTRY, clear_caches
+from mcr.rewards.monitors import MONITOR_REWARDS
 
 FULL_SET = list(CVO_GMNER)
 NAMES = ["Kevin Durant", "Oakland", "Warriors", "Lake Voss", "Marla", "Nordbank United", "Skyline Cup"]
@@ -68,12 +72,21 @@ def make_completion(rng: random.Random, gold: list[dict]) -> str:
 
 
 def timed_pass(names: list[str], batches: list[tuple[list[str], list[str], list[str]]]) -> float:
+    """One pass of the rewards over every batch, caches cold; the garbage collector is off while
+    timing (as in ``timeit``): a collection over the caches would land in whichever pass it hits."""
     clear_caches()
-    start = time.perf_counter()
-    for completions, gold, text in batches:
-        for name in names:
-            REGISTRY[name](completions, gold=gold, text=text)
-    return time.perf_counter() - start
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for completions, gold, text in batches:
+            n = len(gold)
+            columns = {"gold": gold, "text": text, "task": ["gmner"] * n, "box_frame": [[252, 196]] * n}
+            for name in names:
+                REGISTRY[name](completions, **columns)
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
 
 
 def main() -> None:
@@ -102,11 +115,12 @@ def main() -> None:
         chunk = examples[i : i + args.batch]
         batches.append(([c for c, _, _ in chunk], [g for _, g, _ in chunk], [t for _, _, t in chunk]))
 
-    full, fmt = [], []
-    for _ in range(args.repeats):  # interleaved so that both see the same machine state
+    full, fmt, monitored = [], [], []
+    for _ in range(args.repeats):  # interleaved so that all see the same machine state
         full.append(timed_pass(FULL_SET, batches))
         fmt.append(timed_pass(["format"], batches))
-    full_s, fmt_s = statistics.median(full), statistics.median(fmt)
+        monitored.append(timed_pass([*FULL_SET, *MONITOR_REWARDS], batches))
+    full_s, fmt_s, monitored_s = statistics.median(full), statistics.median(fmt), statistics.median(monitored)
     valid = sum(parse_completion(c).well_formed for c, _, _ in examples) / args.n
     print(
         f"{args.n} completions ({valid:.0%} well formed), batches of {args.batch}, one core, median of "
@@ -117,6 +131,10 @@ def main() -> None:
     )
     print(f"  format alone            {args.n / fmt_s:10,.0f} completions/s")
     print(f"  ratio full / format     {full_s / fmt_s:10.2f}             (target <= 2)")
+    print(
+        f"  with the {len(MONITOR_REWARDS)} monitors   {args.n / monitored_s:10,.0f} completions/s, "
+        f"{monitored_s / full_s:.2f}x the full set   (target <= 1.10)"
+    )
 
 
 if __name__ == "__main__":

@@ -7,6 +7,9 @@
   end of this step, then stop".
 * ``RankReportCallback`` writes, per process, how many optimizer steps it took and the world
   size, under ``<output_dir>/ranks/``.
+* ``MonitorCallback`` warns when a reward-hacking monitor crosses its threshold.
+* ``BoxSamplesCallback`` draws a few of GRPO's latest completions on their images, with gold
+  and predicted boxes, in a W&B table.
 """
 
 from __future__ import annotations
@@ -115,3 +118,86 @@ def complete_checkpoints(output_dir: str | Path) -> list[Path]:
         if suffix.isdigit() and (path / COMPLETE_MARKER).is_file():
             found.append((int(suffix), path))
     return [path for _, path in sorted(found)]
+
+
+class MonitorCallback(TrainerCallback):
+    """Warn, naming the monitor and the step, when a logged monitor crosses its threshold.
+
+    ``monitors`` maps a monitor to the log key holding its value (``mcr.rewards.monitors``);
+    ``completion_length`` is compared as a share of ``max_completion_length``.
+    """
+
+    def __init__(self, thresholds: dict[str, float], monitors: dict[str, str]) -> None:
+        self.thresholds, self.monitors = thresholds, monitors
+        self.crossed: list[tuple[int, str, float]] = []
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        for name, threshold in self.thresholds.items():
+            value = (logs or {}).get(self.monitors[name])
+            if value is None or value != value:  # absent, or NaN where no row had a value
+                continue
+            if name == "completion_length":
+                value = value / args.max_completion_length
+            if value > threshold:
+                self.crossed.append((state.global_step, name, value))
+                logger.warning(
+                    "monitor %s = %.3f crosses its threshold %g at step %d",
+                    name,
+                    value,
+                    threshold,
+                    state.global_step,
+                )
+        return control
+
+
+class BoxSamplesCallback(TrainerCallback):
+    """Every logging step, the first ``count`` completions of GRPO's latest generation batch on
+    their images with their gold and predicted boxes, as W&B table ``grpo/boxes`` (a row per
+    image of a sample). Needs W&B running and TRL's images (``log_multimodal``).
+
+    ``rows`` are the training rows (``prompt``, ``gold``, ``task``, sizes): a completion finds its
+    row through its prompt's text.
+    """
+
+    def __init__(self, trainer, rows: list[dict], count: int) -> None:
+        self.trainer, self.count = trainer, count
+        self.rows = {_prompt_text(row["prompt"]): row for row in rows}
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        import wandb
+
+        from mcr.benchmarks import get_benchmark
+        from mcr.contract.parse import completion_text
+        from mcr.wandb_boxes import boxed_image
+
+        if (
+            not state.is_world_process_zero
+            or wandb.run is None
+            or not self.count
+            or "reward" not in (logs or {})
+        ):
+            return control  # only a training step's log has new completions
+        latest = self.trainer._logs
+        samples = list(zip(latest["prompt"], latest["completion"], latest["images"], strict=False))
+        table = wandb.Table(columns=["step", "sample", "image_index", "image", "completion"])
+        for k, (prompt, completion, images) in enumerate(samples[: self.count]):
+            row, text = self.rows.get(_prompt_text(prompt)), completion_text(completion)
+            benchmark = get_benchmark(row["task"]) if row else None
+            overlay = (
+                benchmark.box_overlay(row, text) if benchmark and hasattr(benchmark, "box_overlay") else None
+            )
+            for i, image in enumerate(images or []):
+                table.add_data(
+                    state.global_step, k, i, boxed_image(wandb, image, overlay if i == 0 else None), text
+                )
+        wandb.run.log({"grpo/boxes": table})
+        return control
+
+
+def _prompt_text(prompt: list[dict]) -> str:
+    """The text parts of a conversational prompt, joined."""
+    parts = []
+    for message in prompt:
+        content = message["content"]
+        parts += [content] if isinstance(content, str) else [p.get("text") or "" for p in content]
+    return "\n".join(parts)

@@ -166,6 +166,38 @@ class RewardArgs:
 
 
 @dataclass
+class MonitorArgs:
+    enabled: bool = field(
+        default=True,
+        metadata={"help": "Log the reward-hacking monitors each GRPO step (mcr.rewards.monitors), weight 0."},
+    )
+    log_boxes: int = field(
+        default=4,
+        metadata={
+            "help": "Completions per GRPO logging step drawn on their images with gold and predicted boxes "
+            "(W&B table grpo/boxes; needs report_to wandb)."
+        },
+    )
+    # defaults here merge with a recipe's (OmegaConf merges dicts key by key): a recipe sets
+    # only the thresholds it changes
+    thresholds: dict[str, float] = field(
+        default_factory=lambda: {
+            "empty_answer": 0.5,
+            "text_outside_tags": 0.3,
+            "whole_image_box": 0.2,
+            "box_area_ratio": 4.0,
+            "entity_ratio": 2.0,
+            "duplicate_entities": 0.2,
+            "completion_length": 0.95,
+        },
+        metadata={
+            "help": "A warning names the monitor and the step when its logged mean exceeds this "
+            "(completion_length: a share of max_completion_length)."
+        },
+    )
+
+
+@dataclass
 class MrsiArgs:
     # Empty by default for the same reason as rewards.funcs: a recipe lists all its styles.
     styles: dict[str, float] = field(
@@ -233,6 +265,17 @@ class EvalArgs:
         metadata={"help": "[wandb] logs metrics and a table of samples (offline without login)."},
     )
     log_samples: int = field(default=32, metadata={"help": "Samples per checkpoint in the W&B table."})
+    probes: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Modality-reliance probes (eval/reliance.py): blank_image, swapped_image, masked_text "
+            "(GMNER, MNER-MI), no_pointer, no_target (MATE); each benchmark runs those it has."
+        },
+    )
+    probe_samples: int | None = field(
+        default=None,
+        metadata={"help": "Run the probes on the first N examples of each benchmark (None: all)."},
+    )
     backend: str = field(
         default="hf", metadata={"help": "hf (transformers generate, data-parallel) or vllm (needs vLLM)."}
     )
@@ -269,6 +312,7 @@ class Recipe:
     data: DataArgs = field(default_factory=DataArgs)
     rewards: RewardArgs = field(default_factory=RewardArgs)
     mrsi: MrsiArgs = field(default_factory=MrsiArgs)
+    monitors: MonitorArgs = field(default_factory=MonitorArgs)
     sft: dict[str, Any] = field(
         default_factory=dict, metadata={"help": "Keyword arguments of trl.SFTConfig."}
     )
@@ -494,6 +538,19 @@ def load_recipe(argv: list[str] | None = None) -> Recipe:
             get_family(recipe.model.family)
         except ValueError as err:
             raise RecipeError(f"{path}: model.family: {err}") from None
+    from mcr.benchmarks import BENCHMARKS
+    from mcr.rewards.monitors import MONITORS
+
+    known_probes = {probe for b in BENCHMARKS.values() for probe in getattr(b, "probes", ())}
+    if set(recipe.eval.probes) - known_probes:
+        raise RecipeError(
+            f"{path}: eval.probes names {sorted(set(recipe.eval.probes) - known_probes)}; the probes: "
+            f"{sorted(known_probes)}"
+        )
+
+    unknown = sorted(set(recipe.monitors.thresholds) - set(MONITORS))
+    if unknown:
+        raise RecipeError(f"{path}: monitors.thresholds names {unknown}; the monitors: {sorted(MONITORS)}")
     if recipe.model.box_convention not in (None, *BOX_CONVENTIONS):
         raise RecipeError(
             f"{path}: model.box_convention must be one of {list(BOX_CONVENTIONS)} (or null for the "

@@ -10,6 +10,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 _USER_WANDB_DIR = os.environ.get("WANDB_DIR")
+_USER_WANDB_DATA_DIR = os.environ.get("WANDB_DATA_DIR")
 
 
 def wandb_logged_in() -> bool:
@@ -31,6 +32,11 @@ def configure_wandb(report_to: Any, output_dir: str, project: str = "mcr") -> No
     os.environ.setdefault("WANDB_PROJECT", project)
     # each run's files go to its own folder, unless the user chose one before starting
     os.environ["WANDB_DIR"] = _USER_WANDB_DIR or output_dir
+    # W&B stages a table's images (in a run_table artifact) under WANDB_DATA_DIR, by default in
+    # the home folder: keep them with the run, where `wandb sync` finds them
+    os.environ["WANDB_DATA_DIR"] = _USER_WANDB_DATA_DIR or str(
+        Path(os.environ["WANDB_DIR"]) / "wandb" / "data"
+    )
     if "wandb" in sys.modules:  # a finished run earlier in this process froze W&B's settings
         sys.modules["wandb"].teardown()
     Path(output_dir).mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,12 @@ def reward_means(log_history: list[dict[str, Any]], last: int = 5) -> dict[str, 
     keys = sorted(
         {k for h in tail for k in h if k == "reward" or (k.startswith("rewards/") and k.endswith("/mean"))}
     )
-    return {k: sum(h[k] for h in tail if k in h) / sum(1 for h in tail if k in h) for k in keys}
+    means = {}
+    for k in keys:  # a reward with no value on any row of a step is logged as None (or NaN)
+        values = [h[k] for h in tail if isinstance(h.get(k), int | float) and h[k] == h[k]]
+        if values:
+            means[k] = sum(values) / len(values)
+    return means
 
 
 def write_metrics(

@@ -63,25 +63,10 @@ from mcr.rewards.constraints import (
 from mcr.rewards.format import format_score
 from mcr.rewards.gmner import gmner_f1_score
 from mcr.rewards.mate import mate_score
-
-RewardFunc = Callable[..., list[float | None]]
-REGISTRY: dict[str, RewardFunc] = {}
+from mcr.rewards.registry import REGISTRY, RewardFunc, register
 
 CVO_GMNER = tuple(name for name in GMNER_REWARDS if name != "gmner_f1")
 """The CVO reward set for GMNER: one reward per constraint, consistency and the two penalties."""
-
-
-def register(name: str) -> Callable[[RewardFunc], RewardFunc]:
-    """Add a reward function to ``REGISTRY`` under ``name`` (also its ``__name__``, which TRL logs)."""
-
-    def decorator(fn: RewardFunc) -> RewardFunc:
-        if name in REGISTRY:
-            raise ValueError(f"reward {name!r} is already registered")
-        fn.__name__ = name
-        REGISTRY[name] = fn
-        return fn
-
-    return decorator
 
 
 def _tasks(task: Sequence[str] | None, n: int, own: str) -> Sequence[str]:
@@ -258,7 +243,7 @@ def reward_set(section: Any) -> tuple[list[Reward], list[float]]:
 def clear_caches() -> None:
     """Empty every per-completion cache (parsing, gold decoding, assessments)."""
     from mcr.contract import matching
-    from mcr.rewards import constraints, gmner, mate
+    from mcr.rewards import constraints, gmner, mate, monitors
 
     for cached in (
         parse_completion,
@@ -268,8 +253,10 @@ def clear_caches() -> None:
         constraints.visual_shortcut_score,
         constraints.padded_key,
         mate.gold_answer,
+        monitors.gold_summary,
     ):
         cached.cache_clear()
+    monitors._last_batch[:] = [None, None]
 
 
 def _import_reward_modules() -> None:
@@ -283,6 +270,7 @@ __all__ = [
     "CVO_GMNER",
     "REGISTRY",
     "Reward",
+    "RewardFunc",
     "clear_caches",
     "completion_text",
     "get_reward_funcs",

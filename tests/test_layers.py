@@ -40,6 +40,7 @@ LAYERS = (
             "mcr.lengths",
             "mcr.tiny_model",
             "mcr.pretrain",
+            "mcr.wandb_boxes",
             "mcr.config",
             "mcr.eval",
         ),

@@ -61,6 +61,7 @@ class ParsedCompletion(NamedTuple):
     # per answered entity, the (type codes, shown decisions) its reasoning states (see
     # ``verdicts``); None without a <think> block, a GMNER answer, or when too long to read
     verdicts: tuple[tuple[frozenset[str], frozenset[bool]], ...] | None = None
+    text_outside: bool = False  # text stands before <think> or after the answer's </answer>
 
 
 def completion_text(completion: Any) -> str:
@@ -153,12 +154,14 @@ def parse_completion(text: str) -> ParsedCompletion:
             answer_text = text[a_open + len(_ANSWER_OPEN) : a_close]
 
     json_ok, answer = loads_strict(_strip_fence(answer_text)) if answer_text is not None else (False, None)
+    text_outside = bool(t_open > 0 and text[:t_open].strip()) or bool(
+        answer_text is not None and text[a_close + len(_ANSWER_CLOSE) :].strip()
+    )
     well_formed = (
         think is not None
         and answer_text is not None
         and json_ok
-        and not text[:t_open].strip()
-        and not text[a_close + len(_ANSWER_CLOSE) :].strip()
+        and not text_outside
         and not text[t_close + len(_THINK_CLOSE) : a_open].strip()
         and text.count(_THINK_OPEN) == 1
         and text.count(_THINK_CLOSE) == 1
@@ -174,7 +177,9 @@ def parse_completion(text: str) -> ParsedCompletion:
             (frozenset(found[p.key][0]), frozenset(found[p.key][1])) if p.key in found else empty
             for p in entities
         )
-    return ParsedCompletion(think, answer_text, answer, json_ok, well_formed, entities, verdicts)
+    return ParsedCompletion(
+        think, answer_text, answer, json_ok, well_formed, entities, verdicts, text_outside
+    )
 
 
 def render_completion(think: str, answer: Any) -> str:
