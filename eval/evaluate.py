@@ -29,6 +29,7 @@ from mcr.benchmarks import Benchmark, get_benchmark
 from mcr.checkpoints import load_checkpoint
 from mcr.config import BenchmarkDataArgs, Recipe, RecipeError, load_recipe, recipe_help
 from mcr.eval.generate import generate, row_images
+from mcr.eval.reliance import reliance_table, run_probes
 from mcr.eval.report import comparison_table, log_to_wandb, write_outputs
 from mcr.eval.scoring import evaluate_completions
 from mcr.models import ensure_model, load_processor, model_init_kwargs
@@ -161,6 +162,18 @@ def main(recipe: Recipe) -> dict[str, dict[str, dict]]:
             metrics, samples[name][label] = evaluate_completions(
                 recipe, s.benchmark, examples[name], rows[name], completions, rewarded=s.own_task
             )
+            if recipe.eval.probes:
+                metrics["reliance"] = run_probes(
+                    s.benchmark,
+                    recipe.eval.probes,
+                    examples[name],
+                    rows[name],
+                    completions,
+                    metrics,
+                    complete,
+                    recipe.image_space,
+                    recipe.eval.probe_samples,
+                )
             metrics.update(checkpoint=checkpoint, split=s.split)
             results[name][label] = metrics
             if state.is_main_process:
@@ -177,6 +190,13 @@ def main(recipe: Recipe) -> dict[str, dict[str, dict]]:
                 f"\n== MCR evaluation '{recipe.name}': {name}, {s.split} split, {len(rows[name])} examples =="
             )
             print(comparison_table(s.benchmark, results[name]), flush=True)
+            reliance = reliance_table(results[name])
+            if reliance:
+                counted = next(iter(next(iter(results[name].values()))["reliance"].values()))["examples"]
+                print(
+                    f"\n== modality reliance: {name}, {counted} examples, each checkpoint against itself =="
+                )
+                print(reliance, flush=True)
         if "wandb" in recipe.eval.report_to:
             log_to_wandb(recipe, results, samples, rows)
     return results

@@ -11,6 +11,7 @@ from mcr.benchmarks import Benchmark, get_benchmark
 from mcr.config import Recipe
 from mcr.eval.generate import row_images
 from mcr.runtime import configure_wandb
+from mcr.wandb_boxes import boxed_image
 
 
 def write_outputs(folder: Path, metrics: dict, samples: list[dict]) -> None:
@@ -46,7 +47,8 @@ def log_to_wandb(
     samples: dict[str, dict[str, list]],
     rows: dict[str, list[dict]],
 ) -> None:
-    """Metrics as ``eval/<benchmark>/<checkpoint>/<metric>`` and one table of samples."""
+    """Metrics as ``eval/<benchmark>/<checkpoint>/<metric>`` and one table of samples: each image
+    with its gold and predicted boxes drawn (``mcr.wandb_boxes``), a row per image."""
     import wandb
 
     configure_wandb(recipe.eval.report_to, recipe.eval_dir)
@@ -63,6 +65,9 @@ def log_to_wandb(
                 flat[f"{prefix}/{key.lower().replace(' ', '_')}"] = value
             for name, value in m.get("rewards", {}).items():
                 flat[f"{prefix}/rewards/{name}"] = value
+            for probe, figures in m.get("reliance", {}).items():
+                for key, value in figures.items():
+                    flat[f"{prefix}/reliance/{probe}/{key}"] = value
     run.log(flat)
     reward_names = list(recipe.rewards.funcs)
     table = wandb.Table(
@@ -70,6 +75,7 @@ def log_to_wandb(
             "benchmark",
             "checkpoint",
             "id",
+            "image_index",
             "image",
             "input",
             "gold",
@@ -79,21 +85,27 @@ def log_to_wandb(
         ]
     )
     for bench, by_label in samples.items():
+        benchmark = get_benchmark(bench)
         by_id = {row["id"]: row for row in rows[bench]}
         for label, items in by_label.items():
             for s in items[: recipe.eval.log_samples]:
                 row = by_id[s["id"]]
-                table.add_data(
-                    bench,
-                    label,
-                    s["id"],
-                    wandb.Image(row_images(row)[0]),
-                    row["text"],
-                    s["gold"],
-                    s["prediction"],
-                    s["reward"],
-                    *[s["rewards"].get(n) for n in reward_names],
+                overlay = (
+                    benchmark.box_overlay(row, s["prediction"]) if hasattr(benchmark, "box_overlay") else None
                 )
+                for k, image in enumerate(row_images(row)):  # every image of a multi-image sample
+                    table.add_data(
+                        bench,
+                        label,
+                        s["id"],
+                        k,
+                        boxed_image(wandb, image, overlay if k == 0 else None),
+                        row["text"],
+                        s["gold"],
+                        s["prediction"],
+                        s["reward"],
+                        *[s["rewards"].get(n) for n in reward_names],
+                    )
     run.log({"eval/samples": table})
     run.finish()
     wandb.teardown()  # wait for W&B's writer to flush the run to disk before returning

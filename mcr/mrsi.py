@@ -36,7 +36,7 @@ from mcr.task_data import recipe_task
 logger = logging.getLogger(__name__)
 
 # bump when the injected rows change shape, so that older caches are rebuilt
-INJECTION_FORMAT = 2
+INJECTION_FORMAT = 3
 
 
 def pick_styles(n: int, styles: dict[str, float], seed: int) -> list[str]:

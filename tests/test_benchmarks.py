@@ -300,3 +300,185 @@ def test_evaluation_reports_known_completions_by_value(tmp_path, tiny_model_dir,
     lines = [json.loads(x) for x in (tmp_path / "eval" / "gmner" / "untrained" / "predictions.jsonl").open()]
     assert [x["prediction"] for x in lines] == [known[r.id] for r in records]
     assert [x["reward"] for x in lines] == [5.5, empty, 0.0]
+
+
+def test_reliance_probes_report_known_completions_by_value(
+    tmp_path, tiny_model_dir, synth_root, monkeypatch, capsys
+):
+    """Each probe's altered inputs, and each reliance figure by value, from known completions."""
+    import mcr.eval.evaluate as evaluation
+    from mcr.benchmarks import get_task
+    from mcr.benchmarks.gmner.release import load_twitter_gmner
+    from mcr.benchmarks.probes import MASK
+
+    mate = write_mate_export(tmp_path / "MATE", [mate_row(i) for i in range(3)])
+    recipe = load_recipe(
+        [
+            "recipe=tiny",
+            f"model.name_or_path={tiny_model_dir}",
+            "model.build_tiny=false",
+            f"data.root={synth_root}",
+            f"data.images={synth_root / 'images'}",
+            "data.synth.n=0",
+            "benchmarks=[gmner,mate]",
+            f"eval.data.mate.root={mate}",
+            "eval.data.mate.split=cross_modal",
+            f"eval.output_dir={tmp_path / 'eval'}",
+            "eval.max_samples=3",
+            "eval.report_to=[]",
+            "eval.probes=[blank_image,swapped_image,masked_text,no_pointer,no_target]",
+        ]
+    )
+    records = load_twitter_gmner(synth_root, "test", images=synth_root / "images")[:3]
+    gmner = get_task("gmner")
+    perfect = {
+        r.id: gmner.sft_example(r, "checklist", recipe.image_space)["completion"][0]["content"]
+        for r in records
+    }
+    r0, r1, r2 = records
+    nothing = wrap("[]")
+    no_boxes = wrap(json.dumps([{"entity": e.text, "type": e.type, "bbox": None} for e in r2.entities]))
+    masked_name = wrap(json.dumps([{"entity": MASK, "type": "PER", "bbox": None}]))
+    gmner_answers = {
+        "untrained": {r0.id: perfect[r0.id], r1.id: nothing, r2.id: perfect[r2.id]},
+        "blank_image": {r0.id: perfect[r0.id], r1.id: nothing, r2.id: no_boxes},
+        "swapped_image": {r0.id: perfect[r0.id], r1.id: nothing, r2.id: perfect[r2.id]},
+        "masked_text": {r0.id: perfect[r0.id], r1.id: nothing, r2.id: masked_name},
+    }
+    right = wrap('{"answer": "Object_1"}')
+    mate_answers = {
+        "untrained": dict.fromkeys(["cm_0", "cm_1", "cm_2"], right),
+        "no_pointer": {"cm_0": right, "cm_1": wrap('{"answer": "Object_2"}'), "cm_2": "?"},
+        "no_target": dict.fromkeys(["cm_0", "cm_1", "cm_2"], "?"),
+    }
+    seen = {}
+
+    def known(model, processor, rows, *, desc, **kwargs):
+        bench, what = desc.split(" ", 1)
+        seen[(bench, what)] = rows
+        answers = (gmner_answers if bench == "gmner" else mate_answers)[what]
+        return [answers[row["id"]] for row in rows]
+
+    monkeypatch.setattr(evaluation, "generate", known)
+    results = evaluation.main(recipe)
+
+    # the altered inputs
+    original = seen[("gmner", "untrained")]
+    for row in seen[("gmner", "blank_image")]:
+        assert row["image"].getcolors() == [(row["image"].size[0] * row["image"].size[1], (255, 255, 255))]
+    swapped = seen[("gmner", "swapped_image")]
+    assert [row["image"].tobytes() for row in swapped] == [original[k]["image"].tobytes() for k in (1, 2, 0)]
+    for row, record in zip(seen[("gmner", "masked_text")], records, strict=True):
+        assert MASK in row["text"] and all(f" {e.text} " not in f" {row['text']} " for e in record.entities)
+        assert row["text"] in row["prompt"][0]["content"][-1]["text"]
+    assert {row["id"] for row in seen[("mate", "no_pointer")]} == {"cm_0", "cm_1", "cm_2"}
+    # MATE's rows point with colour (an image attribute) and ask for the name (a text attribute)
+    assert all(row["image"].getcolors()[0][1] == (255, 255, 255) for row in seen[("mate", "no_pointer")])
+    assert all(row["image"].getcolors()[0][1] != (255, 255, 255) for row in seen[("mate", "no_target")])
+    assert all('{"objects": []}' in row["text"] for row in seen[("mate", "no_target")])
+
+    # the figures
+    n = [len(r.entities) for r in records]
+    shown0 = sum(bool(e.boxes) for e in r0.entities)
+    unshown2 = sum(not e.boxes for e in r2.entities)
+    total = sum(n)
+
+    def f1(correct, predicted):
+        p, r = correct / predicted, correct / total
+        return round(100 * 2 * p * r / (p + r), 2) if correct else 0.0
+
+    base = f1(n[0] + n[2], n[0] + n[2])
+    reliance = results["gmner"]["untrained"]["reliance"]
+    shown2 = sum(bool(e.boxes) for e in r2.entities)
+    assert reliance["swapped_image"] == {
+        "f1": base,
+        "f1_drop": 0.0,
+        "agreement": 1.0,
+        "boxed": round((shown0 + shown2) / (n[0] + n[2]), 4),
+        "absent": 0.0,
+        "answered": n[0] + n[2],
+        "examples": 3,
+    }
+    blank = reliance["blank_image"]
+    assert blank["f1"] == f1(n[0] + unshown2, n[0] + n[2]) and blank["f1_drop"] == round(
+        base - blank["f1"], 2
+    )
+    assert blank["agreement"] == 1.0 and blank["answered"] == n[0] + n[2]
+    assert blank["boxed"] == round(shown0 / (n[0] + n[2]), 4) and blank["absent"] == 0.0
+    masked = reliance["masked_text"]
+    assert masked["f1"] == f1(n[0], n[0] + 1) and masked["answered"] == n[0] + 1
+    assert masked["absent"] == round(n[0] / (n[0] + 1), 4)  # r0's names answered, though masked
+    assert masked["agreement"] == round(n[0] / (n[0] + n[2] + 1), 4)
+    mate_reliance = results["mate"]["untrained"]["reliance"]
+    assert mate_reliance == {
+        "no_pointer": {"accuracy": 33.3, "accuracy_drop": 66.7, "examples": 3},
+        "no_target": {"accuracy": 0.0, "accuracy_drop": 100.0, "examples": 3},
+    }
+    printed = capsys.readouterr().out
+    assert "== modality reliance: gmner, 3 examples" in printed and "masked_text" in printed
+    saved = json.loads((tmp_path / "eval" / "gmner" / "untrained" / "metrics.json").read_text())
+    assert saved["reliance"] == reliance
+
+
+def test_wandb_samples_show_images_with_gold_and_predicted_boxes(
+    tmp_path, tiny_model_dir, synth_root, monkeypatch
+):
+    """The evaluation's samples table in an offline run holds each image as a PNG on disk, with the
+    gold boxes and the predicted ones classed matched / wrong / unshown-but-boxed, by value."""
+    import mcr.eval.evaluate as evaluation
+    from mcr.benchmarks import get_task
+    from mcr.benchmarks.gmner.release import load_twitter_gmner
+    from mcr.wandb_boxes import CLASSES
+
+    from helpers.wandb_offline import logged_tables
+
+    recipe = load_recipe(
+        [
+            "recipe=tiny",
+            f"model.name_or_path={tiny_model_dir}",
+            "model.build_tiny=false",
+            f"data.root={synth_root}",
+            f"data.images={synth_root / 'images'}",
+            "data.synth.n=0",
+            f"eval.output_dir={tmp_path / 'eval'}",
+            "eval.max_samples=6",
+            "eval.report_to=[wandb]",
+        ]
+    )
+    records = load_twitter_gmner(synth_root, "test", images=synth_root / "images")[:6]
+    shown = next(r for r in records if any(e.boxes for e in r.entities))
+    unshown = next(r for r in records if any(not e.boxes for e in r.entities))
+    space = recipe.image_space
+    perfect = get_task("gmner").sft_example(shown, "checklist", space)["completion"][0]["content"]
+    ghost = next(e for e in unshown.entities if not e.boxes)
+    boxed_unshown = wrap(json.dumps([{"entity": ghost.text, "type": ghost.type, "bbox": [1, 1, 20, 20]}]))
+    known = {shown.id: perfect, unshown.id: boxed_unshown}
+    monkeypatch.setattr(
+        evaluation, "generate", lambda m, p, rows, **kw: [known.get(r["id"], "?") for r in rows]
+    )
+    evaluation.main(recipe)
+
+    (run,) = (tmp_path / "eval" / "wandb").glob("offline-run-*")
+    ((table, files),) = logged_tables(run, "eval/samples")
+    column = table["columns"].index
+    by_id = {row[column("id")]: row for row in table["data"]}
+    assert set(by_id) == {r.id for r in records}
+    for row in table["data"]:  # every image is a PNG on disk
+        assert files[row[column("image")]["path"]].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    cell = by_id[shown.id][column("image")]
+    gold = sorted(
+        (round(b[0]), round(b[1]), round(b[2]), round(b[3])) for e in shown.entities for b in e.boxes
+    )
+    drawn = sorted(
+        tuple(round(box["position"][k]) for k in ("minX", "minY", "maxX", "maxY"))
+        for box in cell["boxes"]["ground_truth"]
+    )
+    assert drawn == gold and {box["class_id"] for box in cell["boxes"]["ground_truth"]} == {4}
+    predicted = cell["boxes"]["predictions"]
+    assert len(predicted) == len(gold) and {box["class_id"] for box in predicted} == {1}  # all matched
+    ((ghost_box,),) = [by_id[unshown.id][column("image")]["boxes"]["predictions"]]
+    assert ghost_box["class_id"] == 3 and ghost_box["box_caption"] == f"{ghost.text} ({ghost.type})"
+    classes = json.loads(files[cell["classes"]["path"]].read_text())["class_set"]
+    assert {c["id"]: c["name"] for c in classes} == CLASSES
+    # the table's images are staged with the run, not in a shared folder elsewhere
+    assert all(str(tmp_path) in str(path) for path in files.values())

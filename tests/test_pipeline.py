@@ -161,7 +161,16 @@ def test_evaluation_compares_checkpoints_and_logs_to_wandb(sft_run, tiny_model_d
         assert key.encode() in record
     (table_file,) = run.glob("files/media/table/eval/samples_*.table.json")
     table = json.loads(table_file.read_text())
-    assert table["columns"][:7] == ["benchmark", "checkpoint", "id", "image", "input", "gold", "prediction"]
+    assert table["columns"][:8] == [
+        "benchmark",
+        "checkpoint",
+        "id",
+        "image_index",
+        "image",
+        "input",
+        "gold",
+        "prediction",
+    ]
     assert len(table["data"]) == 2 * 3  # every sample of both checkpoints
 
 

@@ -22,9 +22,12 @@ from mcr.benchmarks.gmner import rows as gmner_rows
 from mcr.benchmarks.gmner.predictions import read_gmner_predictions
 from mcr.benchmarks.gmner.release import SPLITS, check_images, gmner_stats, load_twitter_gmner
 from mcr.benchmarks.gmner.scorer import prediction_from_text, score_gmner
+from mcr.benchmarks.probes import blank_images, masked_tokens, swapped_images
+from mcr.contract.matching import decode_gold, iou, normalize_span
 from mcr.contract.parse import parse_completion
 from mcr.data.schema import GMNER_TYPES, Record
-from mcr.image_space import ImageSpace
+from mcr.image_space import ImageSpace, unscale_box
+from mcr.prompts import user_prompt
 
 # the rewards that score GMNER rows (rewards/); all but gmner_f1 make up the CVO set
 REWARDS = (
@@ -70,6 +73,58 @@ class GmnerBenchmark:
     def format_score(self, completion: str) -> float:
         parsed = parse_completion(completion)
         return float(parsed.well_formed and parsed.entities is not None)
+
+    # modality-reliance probes (mcr.benchmarks.probes, eval.probes)
+    probes = ("blank_image", "swapped_image", "masked_text")
+
+    def probe_rows(
+        self, examples: Sequence[Record], rows: Sequence[dict], probe: str, space: ImageSpace
+    ) -> list[dict]:
+        if probe == "blank_image":
+            return blank_images(rows)
+        if probe == "swapped_image":
+            return swapped_images(rows)
+        if probe == "masked_text":
+            by_id = {r.id: r for r in examples}
+            out = []
+            for row in rows:
+                record = by_id[row["id"]]
+                text = masked_tokens(record.tokens, [(e.start, e.end) for e in record.entities])
+                prompt = user_prompt(self.name, text=text, box_format=space.box_wording)
+                out.append({**row, "prompt": prompt, "text": text})
+            return out
+        raise ValueError(f"GMNER has no probe {probe!r}; its probes: {self.probes}")
+
+    def box_overlay(self, row: dict, completion: str) -> dict[str, list[tuple[tuple, str, str]]]:
+        """Gold and predicted boxes in the original image's pixels, to draw: ``(box, caption, kind)``,
+        kind ``gold`` or, for a prediction, ``matched`` (its gold entity's box, IoU > 0.5),
+        ``wrong`` (any other box) or ``unshown`` (boxed although gold says the image does not show it)."""
+        size, frame = tuple(row["image_size"]), tuple(row.get("box_frame", row["input_size"]))
+        golds = decode_gold(row["gold"])
+        ground_truth = [
+            (unscale_box(b, size, frame), f"{g.entity} ({g.type})", "gold") for g in golds for b in g.boxes
+        ]
+        predictions = []
+        for e in prediction_from_text(completion, size, frame) or ():
+            if e.bbox is None:
+                continue
+            same = [
+                g for g in golds if normalize_span(g.entity) == normalize_span(e.entity) and g.type == e.type
+            ]
+            gold_boxes = [unscale_box(b, size, frame) for g in same for b in g.boxes]
+            if same and not gold_boxes:
+                kind = "unshown"
+            else:
+                kind = "matched" if any(iou(e.bbox, b) > 0.5 for b in gold_boxes) else "wrong"
+            predictions.append((e.bbox, f"{e.entity} ({e.type})", kind))
+        return {"ground_truth": ground_truth, "predictions": predictions}
+
+    def answered(self, completion: str) -> list[tuple[str, str, bool]] | None:
+        """(span, type, boxed) per answered entity, or None when the answer cannot be read."""
+        entities = parse_completion(completion).entities
+        if entities is None:
+            return None
+        return [(normalize_span(e.entity), e.type, e.bbox is not None) for e in entities]
 
     def headline(self, metrics: dict) -> dict[str, float]:
         return {

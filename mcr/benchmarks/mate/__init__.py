@@ -14,6 +14,7 @@ Everything about MATE, from here:
 from __future__ import annotations
 
 import argparse
+import json
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,9 +22,11 @@ from pathlib import Path
 from mcr.benchmarks.mate import rows as mate_rows
 from mcr.benchmarks.mate.data import MateInstance, load_mate, load_mate_split
 from mcr.benchmarks.mate.scorer import score_mate
+from mcr.benchmarks.probes import blank_images
 from mcr.contract.parse import parse_completion
 from mcr.data.predictions import raw_outputs
 from mcr.image_space import ImageSpace
+from mcr.prompts import user_prompt
 
 SPLITS = ("train", "dev", "test")
 
@@ -65,6 +68,29 @@ class MateBenchmark:
         return float(
             parsed.well_formed and isinstance(parsed.answer, dict) and set(parsed.answer) == {"answer"}
         )
+
+    # modality-reliance probes, after MATE's cross-modal split: take away the modality that holds
+    # the question's pointer, or the one that holds its target (blank image, or empty scene)
+    probes = ("no_pointer", "no_target")
+
+    def probe_rows(
+        self, examples: Sequence[MateInstance], rows: Sequence[dict], probe: str, space: ImageSpace
+    ) -> list[dict]:
+        if probe not in self.probes:
+            raise ValueError(f"MATE has no probe {probe!r}; its probes: {self.probes}")
+        by_id = {i.id: i for i in examples}
+        out = []
+        for row in rows:
+            inst = by_id[row["id"]]
+            attribute = inst.pointer_attribute if probe == "no_pointer" else inst.target_attribute
+            if attribute in mate_rows.VISUAL:
+                (blank,) = blank_images([row])
+                out.append(blank)
+            else:
+                scene = json.dumps({"objects": []})
+                prompt = user_prompt(self.name, scene=scene, question=inst.question)
+                out.append({**row, "prompt": prompt, "text": f"{scene}\n{inst.question}"})
+        return out
 
     def headline(self, metrics: dict) -> dict[str, float]:
         return {"accuracy": metrics["accuracy"]}

@@ -20,6 +20,7 @@ from typing import Any
 
 from mcr.benchmarks.mner_mi.data import MnerMiRecord, entities, load_mner_mi
 from mcr.benchmarks.mner_mi.scorer import score_mner_mi
+from mcr.benchmarks.probes import blank_images, masked_tokens, swapped_images
 from mcr.contract.parse import parse_completion
 from mcr.data.errors import DataFormatError
 from mcr.data.predictions import prediction_lines
@@ -115,6 +116,34 @@ class MnerMiBenchmark:
     def format_score(self, completion: str) -> float:
         parsed = parse_completion(completion)
         return float(parsed.well_formed and answer_entities(parsed.answer) is not None)
+
+    # modality-reliance probes (mcr.benchmarks.probes, eval.probes)
+    probes = ("blank_image", "swapped_image", "masked_text")
+
+    def probe_rows(
+        self, examples: Sequence[MnerMiRecord], rows: Sequence[dict], probe: str, space: ImageSpace
+    ) -> list[dict]:
+        if probe == "blank_image":
+            return blank_images(rows)
+        if probe == "swapped_image":
+            return swapped_images(rows)
+        if probe == "masked_text":
+            by_id = {r.id: r for r in examples}
+            out = []
+            for row in rows:
+                record = by_id[row["id"]]
+                text = masked_tokens(
+                    record.tokens, [(start, end) for _, start, end in entities(record.labels)]
+                )
+                prompt = user_prompt(self.name, n_images=len(record.images), text=text)
+                out.append({**row, "prompt": prompt, "text": text})
+            return out
+        raise ValueError(f"MNER-MI has no probe {probe!r}; its probes: {self.probes}")
+
+    def answered(self, completion: str) -> list[tuple[str, str, bool]] | None:
+        """(span, type, boxed) per answered entity (never boxed here), or None when unreadable."""
+        spans = answer_entities(parse_completion(completion).answer)
+        return None if spans is None else [(" ".join(span.split()), etype, False) for span, etype in spans]
 
     def headline(self, metrics: dict) -> dict[str, float]:
         return {"F1": metrics["f1"]}
