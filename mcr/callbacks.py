@@ -121,7 +121,9 @@ def complete_checkpoints(output_dir: str | Path) -> list[Path]:
 
 
 class MonitorCallback(TrainerCallback):
-    """Warn, naming the monitor and the step, when a logged monitor crosses its threshold.
+    """Warn, naming the monitor and the step, when a logged monitor crosses its threshold: once
+    when it goes above, again only after it has come back under (a warning per logged step would
+    bury the crossing).
 
     ``monitors`` maps a monitor to the log key holding its value (``mcr.rewards.monitors``);
     ``completion_length`` is compared as a share of ``max_completion_length``.
@@ -130,6 +132,7 @@ class MonitorCallback(TrainerCallback):
     def __init__(self, thresholds: dict[str, float], monitors: dict[str, str]) -> None:
         self.thresholds, self.monitors = thresholds, monitors
         self.crossed: list[tuple[int, str, float]] = []
+        self._above: set[str] = set()
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         for name, threshold in self.thresholds.items():
@@ -138,7 +141,10 @@ class MonitorCallback(TrainerCallback):
                 continue
             if name == "completion_length":
                 value = value / args.max_completion_length
-            if value > threshold:
+            if value <= threshold:
+                self._above.discard(name)
+            elif name not in self._above:
+                self._above.add(name)
                 self.crossed.append((state.global_step, name, value))
                 logger.warning(
                     "monitor %s = %.3f crosses its threshold %g at step %d",

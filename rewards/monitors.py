@@ -9,13 +9,14 @@ weight and use it as a penalty. ``MONITORS`` maps each to the value a warning co
 
 | monitor | per completion |
 |---|---|
-| ``monitor_empty_answer`` | 1 when the answer is missing or empty (``[]``, ``{}``) |
+| ``monitor_empty_answer`` | 1 when the answer block holds nothing (blank, ``[]``, ``{}``, ``""``) |
 | ``monitor_text_outside_tags`` | 1 when text stands before ``<think>`` or after the answer's ``</answer>`` |
 | ``monitor_whole_image_box`` | share of its boxes covering >= 90% of the image (GMNER; 0 without boxes) |
 | ``monitor_box_area_ratio`` | mean box area over the gold's mean box area (GMNER; None without boxes) |
 | ``monitor_entity_ratio`` | answered entities over gold entities (GMNER; None for an empty gold) |
 | ``monitor_duplicate_entities`` | share of answered entities whose span repeats in the answer (GMNER) |
 
+A missing or unreadable answer is not an empty one: the format reward sees those.
 TRL's own ``completions/mean_length`` is the seventh monitor, mean completion length, read as a
 share of ``max_completion_length``.
 """
@@ -63,7 +64,14 @@ def read(completions: list[Any], gold=None, task=None, box_frame=None) -> Readin
     for c, g, t, frame in zip(completions, golds, tasks, frames, strict=True):
         parsed = parse_completion(c if isinstance(c, str) else completion_text(c))
         answer = parsed.answer
-        empty.append(1.0 if answer is None or (not answer and isinstance(answer, (list, dict, str))) else 0.0)
+        # an answer given but empty; a missing or unreadable one is the format reward's business
+        text = parsed.answer_text
+        empty.append(
+            1.0
+            if text is not None
+            and (not text.strip() or (not answer and isinstance(answer, (list, dict, str))))
+            else 0.0
+        )
         outside.append(1.0 if parsed.text_outside else 0.0)
         entities = parsed.entities if t == "gmner" else None
         if entities is None:

@@ -32,7 +32,7 @@ def entity(name, box=None, etype="PER"):
 COMPLETIONS = [
     answer([entity("Kevin Durant", [0, 0, 40, 40]), entity("Oakland", etype="LOC")]),  # box 4x gold's
     answer([]),  # empty
-    "no answer at all",  # missing
+    "no answer at all",  # missing: a format failure, not an empty answer
     answer([entity("Kevin Durant", [0, 0, 100, 100])], after=" thanks!"),  # whole image, text outside
     answer(
         [entity("Kevin Durant"), entity("kevin durant"), entity("Lakers"), entity("Oakland")]
@@ -41,9 +41,15 @@ COMPLETIONS = [
 COLUMNS = {"gold": [GOLD] * 5, "task": ["gmner"] * 5, "box_frame": [[100, 100]] * 5}
 
 
+def mate_free(n):
+    return {"gold": [GOLD] * n, "task": ["gmner"] * n, "box_frame": [[100, 100]] * n}
+
+
 def test_each_monitor_by_value():
     values = {name: REGISTRY[name](COMPLETIONS, **COLUMNS) for name in MONITOR_REWARDS}
-    assert values["monitor_empty_answer"] == [0.0, 1.0, 1.0, 0.0, 0.0]
+    assert values["monitor_empty_answer"] == [0.0, 1.0, 0.0, 0.0, 0.0]
+    blank = REGISTRY["monitor_empty_answer"](["<think>x</think><answer> </answer>"], **mate_free(1))
+    assert blank == [1.0]
     assert values["monitor_text_outside_tags"] == [0.0, 0.0, 0.0, 1.0, 0.0]
     assert values["monitor_whole_image_box"] == [0.0, 0.0, None, 1.0, 0.0]
     assert values["monitor_box_area_ratio"] == [4.0, None, None, 25.0, None]
@@ -79,6 +85,15 @@ def test_the_callback_warns_naming_the_monitor_and_the_step(caplog):
     assert "monitor empty_answer = 0.750 crosses its threshold 0.5 at step 7" in caplog.text
     assert "monitor completion_length = 0.950 crosses its threshold 0.9 at step 7" in caplog.text
     assert callback.crossed == [(7, "empty_answer", 0.75), (7, "completion_length", 0.95)]
+    # still above at the next step: no second warning; back under, then above again: warned again
+    caplog.clear()
+    for step, value in [(8, 0.8), (9, 0.2), (10, 0.6)]:
+        state.global_step = step
+        with caplog.at_level(logging.WARNING):
+            callback.on_log(args, state, None, logs={"rewards/monitor_empty_answer/mean": value})
+    assert "at step 8" not in caplog.text and "at step 9" not in caplog.text
+    assert "monitor empty_answer = 0.600 crosses its threshold 0.5 at step 10" in caplog.text
+    assert callback.crossed[-1] == (10, "empty_answer", 0.6)
 
 
 def test_recipe_thresholds_merge_with_the_defaults():
@@ -109,7 +124,7 @@ def test_grpo_logs_the_monitors_each_step_and_warns(tmp_path, tiny_model_dir, ca
             "grpo.max_completion_length=8",
             "grpo.report_to=none",
             "grpo.save_strategy=no",
-            "monitors.thresholds.empty_answer=0.5",
+            "monitors.thresholds.completion_length=0.5",
         ]
     )
     with caplog.at_level(logging.WARNING):
@@ -118,10 +133,12 @@ def test_grpo_logs_the_monitors_each_step_and_warns(tmp_path, tiny_model_dir, ca
     assert [h["step"] for h in steps] == [1, 2]
     for h in steps:
         assert {f"rewards/{name}/mean" for name in MONITOR_REWARDS} <= set(h)
-        # an untrained model cut at 8 tokens never answers: every completion is an empty answer
-        assert h["rewards/monitor_empty_answer/mean"] == 1.0
-    assert "monitor empty_answer = 1.000 crosses its threshold 0.5 at step 1" in caplog.text
-    assert "at step 2" in caplog.text
+        # an untrained model cut at 8 tokens never answers: no answer, so none is an empty one,
+        # and every completion runs to the length limit
+        assert h["rewards/monitor_empty_answer/mean"] == 0.0
+        assert h["completions/mean_length"] == 8.0
+    assert "monitor completion_length = 1.000 crosses its threshold 0.5 at step 1" in caplog.text
+    assert "at step 2" not in caplog.text  # still above: warned once
     # weight 0: the optimised reward is the recipe's alone
     assert all(abs(h["reward"]) < 1e-9 for h in steps)
 
