@@ -1,6 +1,7 @@
 """The ``mcr`` command: utilities around training, data and scoring.
 
 mcr build-tiny --out DIR [--seed S] [--family qwen2_5_vl|qwen2_vl|qwen3_vl|qwen3_5]
+mcr pretrain-tiny [--out assets/tiny-base] [--seed S] [--scale 1.0]   (resumes where it stopped)
 mcr recipe recipe=NAME [key=value ...] [--get KEY]      (mcr recipe --help: every key, with help)
 mcr export --checkpoint DIR --base MODEL --out DIR
 mcr data synth {gmner,mate} --out DIR --n N [--seed S] [--image-size WxH (gmner)]
@@ -32,6 +33,27 @@ def _build_tiny(args: argparse.Namespace) -> dict:
     spec = TinySpec(family=args.family, min_pixels=args.min_pixels, max_pixels=args.max_pixels)
     out = build_tiny_model(args.out, seed=args.seed, spec=spec)
     return {"model": str(out), "seed": args.seed, "family": args.family}
+
+
+def _pretrain_tiny(args: argparse.Namespace) -> dict:
+    import torch
+
+    from mcr.pretrain.run import default_schedule, pretrain_tiny
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    card = pretrain_tiny(
+        args.out,
+        seed=args.seed,
+        stages=default_schedule(args.scale),
+        batch_size=args.batch_size,
+        probe_examples=args.probe_examples,
+        probe_every=args.probe_every,
+        report_to=args.report_to,
+        command="mcr " + " ".join(args.argv),
+    )
+    stages = {name: stage["probes"] for name, stage in card["stages"].items()}
+    return {"model": args.out, "untrained": card["untrained"], "probes": stages}
 
 
 def _export(args: argparse.Namespace) -> dict:
@@ -100,6 +122,22 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--max-pixels", type=int, default=224 * 224)
     tiny.set_defaults(func=_printing(_build_tiny))
 
+    pretrain = commands.add_parser(
+        "pretrain-tiny",
+        help="pretrain the tiny base on unimodal skills (mcr.pretrain), resumably, with its model card",
+    )
+    pretrain.add_argument("--out", default="assets/tiny-base", help="where the base and its card go")
+    pretrain.add_argument("--seed", type=int, default=0)
+    pretrain.add_argument(
+        "--scale", type=float, default=1.0, help="the schedule's length (0.01: two minutes)"
+    )
+    pretrain.add_argument("--batch-size", type=int, default=16)
+    pretrain.add_argument("--probe-examples", type=int, default=64, help="held-out examples per probe")
+    pretrain.add_argument("--probe-every", type=int, default=1000, help="probe during a stage every N steps")
+    pretrain.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    pretrain.add_argument("--report-to", default="none", help="none or wandb")
+    pretrain.set_defaults(func=_printing(_pretrain_tiny))
+
     export = commands.add_parser(
         "export", help="merge a checkpoint's LoRA adapter chain into a full model folder"
     )
@@ -146,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         _recipe(argv[1:])
         return
     args = build_parser().parse_args(argv)
+    args.argv = argv
     try:
         args.func(args)
     except DataFormatError as err:

@@ -28,7 +28,21 @@ from mcr.tiny_model import TinySpec
 
 logger = logging.getLogger(__name__)
 
-TEXT_AND_VISION = {"post": 1.0, "repeat": 2.0, "names": 2.0, "colour": 1.0, "caption": 3.0, "point": 3.0}
+TEXT_AND_VISION = {"post": 1.0, "repeat": 2.0, "names": 2.0, "colour": 1.0, "caption": 3.0, "point": 4.0}
+
+# The shipped base: the tiny model's language model with RoPE base 100 (an image's rows and
+# columns get the slowest rotary frequencies; at 10,000 they barely turn over a dozen patches),
+# a four-block vision tower with full attention, and ordinary initialisation (final-norm gain 1:
+# the gain of 16 only helps LoRA on random weights).
+BASE_SPEC = TinySpec(
+    rope_theta=100.0,
+    final_norm_gain=1.0,
+    vision_depth=4,
+    vision_hidden_size=96,
+    vision_intermediate_size=192,
+    vision_heads=4,
+    vision_full_attention=True,
+)
 
 
 @dataclass(frozen=True)
@@ -43,8 +57,8 @@ class Stage:
 def default_schedule(scale: float = 1.0) -> list[Stage]:
     """The curriculum, ``scale`` times as long (a scale of 0.01 is the two-minute version)."""
     plan = [
-        ("one", 3000, 1, 2e-3),
-        ("two", 3000, 2, 2e-3),
+        ("one", 4000, 1, 2e-3),
+        ("two", 4000, 2, 2e-3),
         ("four", 8000, 4, 1e-3),
         ("anneal", 2000, 4, 3e-4),
     ]
@@ -175,7 +189,7 @@ def pretrain_tiny(
     from mcr.tiny_model import build_tiny_model
 
     out = Path(out)
-    spec = spec or TinySpec()
+    spec = spec or BASE_SPEC
     stages = stages or default_schedule()
     space = ImageSpace(spec.min_pixels, spec.max_pixels)
     work = out.parent / f"{out.name}-work"
