@@ -36,7 +36,14 @@ def _build_tiny(args: argparse.Namespace) -> dict:
 
 
 def _pretrain_tiny(args: argparse.Namespace) -> dict:
+    import logging
+
     import torch
+
+    # progress (probes every --probe-every steps, each stage's end) on stderr: stdout is the result
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "datasets", "transformers"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     from mcr.pretrain.run import default_schedule, pretrain_tiny
 
