@@ -8,7 +8,8 @@
 #   bash launch.sh train [options] recipe=NAME [key=value ...]      # one stage (default train_grpo.py)
 #
 # The pipeline runs train_sft.py, then train_grpo.py from the SFT adapter, then
-# eval/evaluate.py on the untrained, SFT and GRPO checkpoints, printing one comparison table.
+# eval/evaluate.py on the untrained, SFT and GRPO checkpoints, printing one comparison table,
+# then the time of each stage.
 #
 # Options (before the recipe arguments):
 #   --config FILE        accelerate config (default: recipes/accelerate/ddp.yaml with a GPU or
@@ -138,16 +139,28 @@ train() {
   run "${LAUNCH[@]}" "$ENTRY" "${ARGS[@]}"
 }
 
+STAGE_TIMES=()
+stage() {
+  # stage NAME COMMAND...: run it and keep its wall time for the pipeline's summary
+  local name="$1" began=$SECONDS
+  shift
+  run "$@"
+  STAGE_TIMES+=("$name $((SECONDS - began))s")
+  log "$name done in $((SECONDS - began))s"
+}
+
 pipeline() {
   parse_launch_options "$@"
   if [[ ${#ARGS[@]} -eq 0 ]]; then ARGS=(recipe=tiny); fi
   local sft_dir grpo_dir started=$SECONDS
   sft_dir="$("$VENV/bin/mcr" recipe "${ARGS[@]}" --get sft_output_dir)"
   grpo_dir="$("$VENV/bin/mcr" recipe "${ARGS[@]}" --get grpo_output_dir)"
-  run "${LAUNCH[@]}" train_sft.py "${ARGS[@]}"
-  run "${LAUNCH[@]}" train_grpo.py "${ARGS[@]}" "model.init_adapter=$sft_dir"
-  run "${LAUNCH[@]}" eval/evaluate.py "${ARGS[@]}" "checkpoints=[base,$sft_dir,$grpo_dir]"
-  log "pipeline done in $((SECONDS - started))s"
+  stage sft "${LAUNCH[@]}" train_sft.py "${ARGS[@]}"
+  stage grpo "${LAUNCH[@]}" train_grpo.py "${ARGS[@]}" "model.init_adapter=$sft_dir"
+  stage evaluation "${LAUNCH[@]}" eval/evaluate.py "${ARGS[@]}" "checkpoints=[base,$sft_dir,$grpo_dir]"
+  local times
+  times="$(printf '%s, ' "${STAGE_TIMES[@]}")"
+  log "pipeline done in $((SECONDS - started))s (${times%, })"
 }
 
 mode="pipeline"

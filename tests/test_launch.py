@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -81,7 +82,18 @@ def test_multi_node_from_slurm_variables():
 
 
 def test_one_process_and_the_pipeline():
-    sft, grpo, evaluate = commands(launch("recipe=tiny", "sft.max_steps=1"))
+    proc = launch("recipe=tiny", "sft.max_steps=1")
+    sft, grpo, evaluate = commands(proc)
+    # each stage's time, then the whole pipeline's with all three
+    assert [
+        line.split("] ")[1].split(" done in")[0] for line in proc.stderr.splitlines() if " done in " in line
+    ] == [
+        "sft",
+        "grpo",
+        "evaluation",
+        "pipeline",
+    ]
+    assert re.search(r"pipeline done in \d+s \(sft \d+s, grpo \d+s, evaluation \d+s\)", proc.stderr)
     assert sft.endswith("--config_file recipes/accelerate/cpu.yaml train_sft.py recipe=tiny sft.max_steps=1")
     assert grpo.endswith("train_grpo.py recipe=tiny sft.max_steps=1 model.init_adapter=outputs/tiny-sft")
     assert evaluate.endswith(
