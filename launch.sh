@@ -6,6 +6,7 @@
 #   bash launch.sh setup                             # set up the environment only
 #   bash launch.sh pipeline [options] recipe=NAME [key=value ...]   # SFT -> GRPO -> evaluation
 #   bash launch.sh train [options] recipe=NAME [key=value ...]      # one stage (default train_grpo.py)
+#   bash launch.sh ablation [options] [recipe=NAME ...]  # six variants from one base, one table
 #
 # The pipeline runs train_sft.py, then train_grpo.py from the SFT adapter, then
 # eval/evaluate.py on the untrained, SFT and GRPO checkpoints, printing one comparison table,
@@ -163,9 +164,26 @@ pipeline() {
   log "pipeline done in $((SECONDS - started))s (${times%, })"
 }
 
+ablation() {
+  # the stages come from `mcr ablation plan` (eval/ablation.py), one per line: name, script, arguments
+  parse_launch_options "$@"
+  if [[ ${#ARGS[@]} -eq 0 ]]; then ARGS=(recipe=tiny); fi
+  local started=$SECONDS name script rest plan
+  plan="$("$VENV/bin/mcr" ablation plan "${ARGS[@]}")"
+  while IFS=$'\t' read -r -u 3 name script rest; do
+    local stage_args=()
+    read -ra stage_args <<< "$rest"
+    stage "$name" "${LAUNCH[@]}" "$script" "${stage_args[@]}"
+  done 3<<< "$plan"
+  run "$VENV/bin/mcr" ablation table "${ARGS[@]}"
+  local times
+  times="$(printf '%s, ' "${STAGE_TIMES[@]}")"
+  log "ablation done in $((SECONDS - started))s (${times%, })"
+}
+
 mode="pipeline"
 case "${1:-}" in
-  setup|test|train|pipeline) mode="$1"; shift ;;
+  setup|test|train|pipeline|ablation) mode="$1"; shift ;;
 esac
 
 setup
@@ -174,4 +192,5 @@ case "$mode" in
   test) run_tests "$@" ;;
   train) train "$@" ;;
   pipeline) pipeline "$@" ;;
+  ablation) ablation "$@" ;;
 esac

@@ -3,6 +3,7 @@
 mcr build-tiny --out DIR [--seed S] [--family qwen2_5_vl|qwen2_vl|qwen3_vl|qwen3_5]
 mcr pretrain-tiny [--out assets/tiny-base] [--seed S] [--scale 1.0]   (resumes where it stopped)
 mcr recipe recipe=NAME [key=value ...] [--get KEY]      (mcr recipe --help: every key, with help)
+mcr ablation {plan,table} recipe=NAME [key=value ...]    (bash launch.sh ablation runs the plan)
 mcr export --checkpoint DIR --base MODEL --out DIR
 mcr data synth {gmner,mate} --out DIR --n N [--seed S] [--image-size WxH (gmner)]
 mcr data stats {gmner,mate,mmra,grec,mner-mi} ...
@@ -185,10 +186,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ablation(argv: list[str]) -> None:
+    """``mcr ablation plan|table recipe=NAME [key=value ...]``: the ablation's stages, one per line
+    (name, script, recipe arguments; tab-separated, for launch.sh), or its table once evaluated."""
+    from mcr.config import RecipeError, load_recipe
+    from mcr.eval.ablation import plan, write_table
+
+    if not argv or argv[0] not in ("plan", "table"):
+        sys.exit(
+            "usage: mcr ablation {plan,table} recipe=NAME [key=value ...]  (bash launch.sh ablation runs it)"
+        )
+    try:
+        recipe = load_recipe(argv[1:])
+        if argv[0] == "plan":
+            for stage in plan(recipe, argv[1:]):
+                print("\t".join([stage.name, stage.script, " ".join(stage.args)]))
+            return
+        path, _ = write_table(recipe)
+    except (RecipeError, ValueError, FileNotFoundError, KeyError) as err:
+        sys.exit(f"error: {err}")
+    print(f"\n== MCR ablation '{recipe.name}' ({path}) ==\n{path.read_text()}", end="")
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["recipe"]:
         _recipe(argv[1:])
+        return
+    if argv[:1] == ["ablation"]:
+        _ablation(argv[1:])
         return
     args = build_parser().parse_args(argv)
     args.argv = argv

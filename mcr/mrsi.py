@@ -30,7 +30,7 @@ from mcr.benchmarks import TrainingTask
 from mcr.config import Recipe
 from mcr.data.rows import rows_dataset
 from mcr.image_space import ImageSpace
-from mcr.prompts import available_styles, render_style, styles_dir
+from mcr.prompts import ANSWER_ONLY, available_styles, render_style, styles_dir
 from mcr.task_data import recipe_task
 
 logger = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ def inject(
 ) -> datasets.DatasetDict:
     """Render D1 into SFT prompt/completion pairs in ``styles`` and keep D2 as GRPO rows."""
     for style in styles:  # fail before any rendering on a style name that has no template
-        if style not in available_styles(task.name):
+        if style not in (*available_styles(task.name), ANSWER_ONLY):
             render_style(task.name, style)
     d1, d2 = split_d1_d2(examples, sft_fraction, seed)
     chosen = pick_styles(len(d1), styles, seed)

@@ -68,8 +68,15 @@ def _styles(task: str) -> jinja2.Environment:
     )
 
 
+# No reasoning at all: an empty <think></think> before the answer. Not a template, so it is never
+# among a task's styles; a recipe names it to train answers alone (the ablation's baseline).
+ANSWER_ONLY = "answer_only"
+
+
 def render_style(task: str, style: str, **context: Any) -> str:
-    """The reasoning of one style for one example."""
+    """The reasoning of one style for one example (empty for ``answer_only``)."""
+    if style == ANSWER_ONLY:
+        return ""
     try:
         template = _styles(task).get_template(f"{style}.jinja")
     except jinja2.TemplateNotFound:
