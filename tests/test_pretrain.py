@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 
@@ -18,6 +19,7 @@ from mcr.pretrain.corpus import (
     blank_image,
     corpus,
     draw_example,
+    text_example,
 )
 from mcr.pretrain.probes import PROBE_SEED, probe_set, score_captions, score_points
 from mcr.pretrain.run import TEXT_AND_VISION, default_schedule
@@ -107,3 +109,16 @@ def test_a_short_run_of_the_command_raises_the_probes_and_resumes(tmp_path):
     mcr_main(args)
     assert json.loads((out / "model_card.json").read_text())["stages"] == card["stages"]
     assert (out / "model.safetensors").read_bytes() == weights
+
+
+def test_made_up_names_can_only_be_copied():
+    made_up = re.compile(r"^(?:[bdfgklmnprstvz][aeiou]){2,3}$", re.IGNORECASE)
+    rng = random.Random(SEED_OFFSET)
+    for _ in range(50):
+        e = text_example(rng, "names", made_up=1.0)
+        names = e.answer.split(" | ")
+        assert all(made_up.match(word) for name in names for word in name.split())
+        assert all(name in e.prompt for name in names)
+    # the probes copy posts whose names are all made up
+    for e in probe_set(8, SPACE)["names"]:
+        assert all(made_up.match(word) for name in e.answer.split(" | ") for word in name.split())

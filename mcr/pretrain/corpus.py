@@ -5,6 +5,8 @@ Text, on synthetic posts (the GMNER generator's, drawn afresh):
 * ``post``     "Write a post."                        -> a post (language modelling);
 * ``repeat``   "Repeat this post: <post>"             -> the post, copied;
 * ``names``    "List the names in this post: <post>"  -> "Name One | Name Two" (spans, no types);
+
+half the posts with made-up names (words never seen before), which can only be copied;
 * ``colour``   "Which colour is mentioned with <name>? <post>" -> "red" (reading the text).
 
 Vision, on images of coloured shapes drawn as the GMNER generator draws them:
@@ -94,18 +96,45 @@ def vision_example(rng: random.Random, task: str, max_objects: int, space: Image
     return Example(task, f"Where is the {color} {shape}?", _box_text(list(box)), image, objects)
 
 
-def text_example(rng: random.Random, task: str) -> Example:
+_SYLLABLES = tuple(c + v for c in "bdfgklmnprstvz" for v in "aeiou")
+
+
+def made_up_word(rng: random.Random) -> str:
+    return "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+
+
+def with_made_up_names(rng: random.Random, post: SynthPost) -> tuple[list[str], list[str]]:
+    """The post's words with every word of every name replaced by a made-up one, and the names."""
+    tokens, names = list(post.tokens), []
+    for entity in post.entities:
+        words = [made_up_word(rng) for _ in entity.tokens]
+        tokens[entity.start : entity.start + len(words)] = words
+        names.append(" ".join(words))
+    return tokens, names
+
+
+def text_example(rng: random.Random, task: str, made_up: float = 0.5) -> Example:
+    """A text task on a synthetic post; with probability ``made_up`` its names are made-up words.
+
+    The data sets draw names from a small vocabulary, which a model learns to guess instead of
+    reading; a name it has never seen can only be copied, so half the posts carry such names.
+    """
     post = generate_post(rng, "p")
-    text = " ".join(post.tokens)
+    if rng.random() < made_up:
+        tokens, names = with_made_up_names(rng, post)
+    else:
+        tokens, names = post.tokens, [e.text for e in post.entities]
+    text = " ".join(tokens)
     if task == "post":
         return Example(task, "Write a post.", text, blank_image())
     if task == "repeat":
         return Example(task, f"Repeat this post: {text}", text, blank_image())
     if task == "names":
-        names = " | ".join(e.text for e in post.entities)
-        return Example(task, f"List the names in this post: {text}", names, blank_image())
-    entity = rng.choice(post.entities)
-    return Example(task, f"Which colour is mentioned with {entity.text}? {text}", entity.color, blank_image())
+        return Example(task, f"List the names in this post: {text}", " | ".join(names), blank_image())
+    i = rng.randrange(len(post.entities))
+    return Example(
+        task, f"Which colour is mentioned with {names[i]}? {text}", post.entities[i].color, blank_image()
+    )
 
 
 def draw_example(rng: random.Random, mix: dict[str, float], max_objects: int, space: ImageSpace) -> Example:

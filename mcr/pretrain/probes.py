@@ -1,7 +1,7 @@
 """Skill probes of the tiny base, on held-out examples of its pretraining tasks, greedy.
 
-* ``copy``         share of ``repeat`` posts copied exactly;
-* ``names``        share of ``names`` answers listing exactly the post's names, in order;
+* ``copy``         share of ``repeat`` posts copied exactly (posts with made-up names);
+* ``names``        share of ``names`` answers listing exactly the post's made-up names, in order;
 * ``colour_shape`` share of drawn objects whose colour and shape a ``caption`` answer names;
 * ``box_iou50``    share of drawn objects a ``caption`` answer names with a box of IoU > 0.5;
 * ``point_iou50``  share of ``point`` questions about a drawn object answered with IoU > 0.5.
@@ -26,8 +26,9 @@ PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never train
 def probe_set(n: int, space: ImageSpace, *, max_objects: int = 4) -> dict[str, list[Example]]:
     rng = random.Random(SEED_OFFSET + PROBE_SEED)
     return {
-        "repeat": [text_example(rng, "repeat") for _ in range(n)],
-        "names": [text_example(rng, "names") for _ in range(n)],
+        # made-up names only: copying them cannot be guessed from the vocabulary
+        "repeat": [text_example(rng, "repeat", made_up=1.0) for _ in range(n)],
+        "names": [text_example(rng, "names", made_up=1.0) for _ in range(n)],
         "caption": [vision_example(rng, "caption", max_objects, space) for _ in range(n)],
         "point": [
             e
