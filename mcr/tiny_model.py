@@ -111,7 +111,8 @@ def tokenizer_corpus(n: int, seed: int) -> Iterator[str]:
     pretraining = dict.fromkeys(TEXT_TASKS + VISION_TASKS, 1.0)
     for i in range(n):
         if i % 2 == 0:
-            example = draw_example(rng, pretraining, 4, ImageSpace(56 * 56, 224 * 224))
+            # the data sets' own names (made_up=0): the tokenizer learns their vocabulary
+            example = draw_example(rng, pretraining, 4, ImageSpace(56 * 56, 224 * 224), made_up=0.0)
             yield example.prompt
             yield example.answer
         post = generate_post(rng, f"S_{i}")

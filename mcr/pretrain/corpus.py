@@ -120,7 +120,7 @@ def text_example(rng: random.Random, task: str, made_up: float = 0.5) -> Example
     reading; a name it has never seen can only be copied, so half the posts carry such names.
     """
     post = generate_post(rng, "p")
-    if rng.random() < made_up:
+    if made_up and rng.random() < made_up:  # no draw at 0: the tiny tokenizer's corpus stays as it was
         tokens, names = with_made_up_names(rng, post)
     else:
         tokens, names = post.tokens, [e.text for e in post.entities]
@@ -137,14 +137,16 @@ def text_example(rng: random.Random, task: str, made_up: float = 0.5) -> Example
     )
 
 
-def draw_example(rng: random.Random, mix: dict[str, float], max_objects: int, space: ImageSpace) -> Example:
-    """One example of a task drawn with ``mix``'s weights."""
+def draw_example(
+    rng: random.Random, mix: dict[str, float], max_objects: int, space: ImageSpace, made_up: float = 0.5
+) -> Example:
+    """One example of a task drawn with ``mix``'s weights (``made_up``: see ``text_example``)."""
     names = sorted(mix)
     task = rng.choices(names, weights=[mix[n] for n in names])[0]
     if task in VISION_TASKS:
         return vision_example(rng, task, max_objects, space)
     if task in TEXT_TASKS:
-        return text_example(rng, task)
+        return text_example(rng, task, made_up)
     raise ValueError(f"unknown pretraining task {task!r}; expected one of {TEXT_TASKS + VISION_TASKS}")
 
 
