@@ -28,7 +28,8 @@ from PIL import Image
 from mcr.benchmarks import Benchmark, get_benchmark
 from mcr.checkpoints import load_checkpoint
 from mcr.config import BenchmarkDataArgs, Recipe, RecipeError, load_recipe, recipe_help
-from mcr.eval.generate import generate, row_images
+from mcr.data.rows import row_images
+from mcr.eval.generate import generate
 from mcr.eval.reliance import reliance_table, run_probes
 from mcr.eval.report import comparison_table, log_to_wandb, write_outputs
 from mcr.eval.scoring import evaluate_completions

@@ -11,10 +11,7 @@ from accelerate.utils import gather_object
 from tqdm import tqdm
 from trl.data_utils import prepare_multimodal_messages
 
-
-def row_images(row: dict) -> list[Any]:
-    """A row's images in prompt order: ``image`` holds one image or a list of them."""
-    return list(row["image"]) if isinstance(row["image"], list | tuple) else [row["image"]]
+from mcr.data.rows import row_images
 
 
 def generate(

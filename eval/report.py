@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mcr.benchmarks import Benchmark, get_benchmark
 from mcr.config import Recipe
-from mcr.eval.generate import row_images
+from mcr.data.rows import row_images
 from mcr.runtime import configure_wandb
 from mcr.wandb_boxes import boxed_image
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from trl.data_utils import prepare_multimodal_messages
 
-from mcr.eval.generate import row_images
+from mcr.data.rows import row_images
 
 
 def require_vllm() -> None:

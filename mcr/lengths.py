@@ -13,6 +13,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+from mcr.data.rows import row_images
 from mcr.image_space import ImageSpace
 
 # how many offending examples an error names before it summarises the rest
@@ -42,7 +43,7 @@ def _input_sizes(row: dict, *, min_pixels: int, max_pixels: int) -> list[Sequenc
     sizes = row.get("input_size")
     if sizes:
         return list(sizes) if isinstance(sizes[0], list | tuple) else [sizes]
-    images = row["image"] if isinstance(row["image"], list | tuple) else [row["image"]]
+    images = row_images(row)
     files = [
         # a saved data set embeds the bytes and keeps only the file's name as its path
         (io.BytesIO(image["bytes"]) if image.get("bytes") else image["path"])

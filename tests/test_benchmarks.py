@@ -18,8 +18,8 @@ from mcr.benchmarks.mmra import MmraBenchmark
 from mcr.benchmarks.mmra.data import MmraItem
 from mcr.benchmarks.mner_mi import place_entities
 from mcr.config import RecipeError, load_recipe
+from mcr.data.rows import row_images
 from mcr.eval.evaluate import benchmark_setup
-from mcr.eval.generate import row_images
 from mcr.prompts import user_prompt
 
 from helpers.benchmark_fixtures import (
@@ -240,29 +240,39 @@ class TestVllmBackend:
             check_backend(load_recipe(["recipe=tiny", "eval.backend=tgi"]))
 
 
+def synth_tiny_args(tmp_path, tiny_model_dir, synth_root) -> list[str]:
+    """The tiny recipe on the given model and the shared synthetic data, evaluated into tmp_path."""
+    return [
+        "recipe=tiny",
+        f"model.name_or_path={tiny_model_dir}",
+        "model.build_tiny=false",
+        f"data.root={synth_root}",
+        f"data.images={synth_root / 'images'}",
+        "data.synth.n=0",
+        f"eval.output_dir={tmp_path / 'eval'}",
+    ]
+
+
+def known_completion_args(tmp_path, tiny_model_dir, synth_root) -> list[str]:
+    """``synth_tiny_args`` on 3 GMNER posts and 3 cross-modal MATE instances, without W&B."""
+    mate = write_mate_export(tmp_path / "MATE", [mate_row(i) for i in range(3)])
+    return [
+        *synth_tiny_args(tmp_path, tiny_model_dir, synth_root),
+        "benchmarks=[gmner,mate]",
+        f"eval.data.mate.root={mate}",
+        "eval.data.mate.split=cross_modal",
+        "eval.max_samples=3",
+        "eval.report_to=[]",
+    ]
+
+
 def test_evaluation_reports_known_completions_by_value(tmp_path, tiny_model_dir, synth_root, monkeypatch):
     """A generator that returns known completions: every figure of the report is checked by value."""
     import mcr.eval.evaluate as evaluation
     from mcr.benchmarks import get_task
     from mcr.benchmarks.gmner.release import load_twitter_gmner
 
-    mate = write_mate_export(tmp_path / "MATE", [mate_row(i) for i in range(3)])
-    recipe = load_recipe(
-        [
-            "recipe=tiny",
-            f"model.name_or_path={tiny_model_dir}",
-            "model.build_tiny=false",
-            f"data.root={synth_root}",
-            f"data.images={synth_root / 'images'}",
-            "data.synth.n=0",
-            "benchmarks=[gmner,mate]",
-            f"eval.data.mate.root={mate}",
-            "eval.data.mate.split=cross_modal",
-            f"eval.output_dir={tmp_path / 'eval'}",
-            "eval.max_samples=3",
-            "eval.report_to=[]",
-        ]
-    )
+    recipe = load_recipe(known_completion_args(tmp_path, tiny_model_dir, synth_root))
     records = load_twitter_gmner(synth_root, "test", images=synth_root / "images")[:3]
     perfect = get_task("gmner").sft_example(records[0], "checklist", recipe.image_space)
     known = {
@@ -311,21 +321,9 @@ def test_reliance_probes_report_known_completions_by_value(
     from mcr.benchmarks.gmner.release import load_twitter_gmner
     from mcr.benchmarks.probes import MASK
 
-    mate = write_mate_export(tmp_path / "MATE", [mate_row(i) for i in range(3)])
     recipe = load_recipe(
         [
-            "recipe=tiny",
-            f"model.name_or_path={tiny_model_dir}",
-            "model.build_tiny=false",
-            f"data.root={synth_root}",
-            f"data.images={synth_root / 'images'}",
-            "data.synth.n=0",
-            "benchmarks=[gmner,mate]",
-            f"eval.data.mate.root={mate}",
-            "eval.data.mate.split=cross_modal",
-            f"eval.output_dir={tmp_path / 'eval'}",
-            "eval.max_samples=3",
-            "eval.report_to=[]",
+            *known_completion_args(tmp_path, tiny_model_dir, synth_root),
             "eval.probes=[blank_image,swapped_image,masked_text,no_pointer,no_target]",
         ]
     )
@@ -434,13 +432,7 @@ def test_wandb_samples_show_images_with_gold_and_predicted_boxes(
 
     recipe = load_recipe(
         [
-            "recipe=tiny",
-            f"model.name_or_path={tiny_model_dir}",
-            "model.build_tiny=false",
-            f"data.root={synth_root}",
-            f"data.images={synth_root / 'images'}",
-            "data.synth.n=0",
-            f"eval.output_dir={tmp_path / 'eval'}",
+            *synth_tiny_args(tmp_path, tiny_model_dir, synth_root),
             "eval.max_samples=6",
             "eval.report_to=[wandb]",
         ]

@@ -107,23 +107,30 @@ def test_recipe_thresholds_merge_with_the_defaults():
         load_recipe(["recipe=tiny", "monitors.thresholds.emptiness=0.9"])
 
 
+def two_grpo_steps(tmp_path, tiny_model_dir) -> list[str]:
+    """Two logged GRPO steps of the untrained tiny model, groups of 2, completions cut at 8 tokens."""
+    from helpers.runs import tiny_run_args
+
+    return [
+        *tiny_run_args(tmp_path, tiny_model_dir, posts=20),
+        f"grpo.output_dir={tmp_path / 'run'}",
+        "grpo.max_steps=2",
+        "grpo.logging_steps=1",
+        "grpo.per_device_train_batch_size=4",
+        "grpo.num_generations=2",
+        "grpo.max_completion_length=8",
+        "grpo.save_strategy=no",
+    ]
+
+
 @pytest.mark.slow
 def test_grpo_logs_the_monitors_each_step_and_warns(tmp_path, tiny_model_dir, caplog):
     import train_grpo
 
-    from helpers.runs import tiny_run_args
-
     recipe = load_recipe(
         [
-            *tiny_run_args(tmp_path, tiny_model_dir, posts=20),
-            f"grpo.output_dir={tmp_path / 'run'}",
-            "grpo.max_steps=2",
-            "grpo.logging_steps=1",
-            "grpo.per_device_train_batch_size=4",
-            "grpo.num_generations=2",
-            "grpo.max_completion_length=8",
+            *two_grpo_steps(tmp_path, tiny_model_dir),
             "grpo.report_to=none",
-            "grpo.save_strategy=no",
             "monitors.thresholds.completion_length=0.5",
         ]
     )
@@ -147,22 +154,10 @@ def test_grpo_logs_the_monitors_each_step_and_warns(tmp_path, tiny_model_dir, ca
 def test_grpo_draws_completions_with_their_boxes_in_wandb(tmp_path, tiny_model_dir):
     import train_grpo
 
-    from helpers.runs import tiny_run_args
     from helpers.wandb_offline import logged_tables
 
     recipe = load_recipe(
-        [
-            *tiny_run_args(tmp_path, tiny_model_dir, posts=20),
-            f"grpo.output_dir={tmp_path / 'run'}",
-            "grpo.max_steps=2",
-            "grpo.logging_steps=1",
-            "grpo.per_device_train_batch_size=4",
-            "grpo.num_generations=2",
-            "grpo.max_completion_length=8",
-            "grpo.report_to=[wandb]",
-            "grpo.save_strategy=no",
-            "monitors.log_boxes=3",
-        ]
+        [*two_grpo_steps(tmp_path, tiny_model_dir), "grpo.report_to=[wandb]", "monitors.log_boxes=3"]
     )
     train_grpo.main(recipe)
     import wandb

@@ -11,15 +11,13 @@ Rows keep their id, gold and sizes, so a probe's answers are scored against the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from PIL import Image
 
+from mcr.data.rows import row_images
+
 MASK = "[NAME]"
-
-
-def _images(row: dict) -> list:
-    return list(row["image"]) if isinstance(row["image"], list | tuple) else [row["image"]]
 
 
 def _with_images(row: dict, images: list) -> dict:
@@ -32,7 +30,7 @@ def _opened(image) -> Image.Image:
 
 def blank_images(rows: Sequence[dict]) -> list[dict]:
     return [
-        _with_images(row, [Image.new("RGB", _opened(i).size, (255, 255, 255)) for i in _images(row)])
+        _with_images(row, [Image.new("RGB", _opened(i).size, (255, 255, 255)) for i in row_images(row)])
         for row in rows
     ]
 
@@ -42,10 +40,28 @@ def swapped_images(rows: Sequence[dict]) -> list[dict]:
     sizes: answers are read in the frame of the post's image and scored against its gold."""
     out = []
     for k, row in enumerate(rows):
-        images = [_opened(i) for i in _images(rows[(k + 1) % len(rows)])][: len(_images(row))]
-        images += [images[-1]] * (len(_images(row)) - len(images))  # as many images as the prompt asks
+        images = [_opened(i) for i in row_images(rows[(k + 1) % len(rows)])][: len(row_images(row))]
+        images += [images[-1]] * (len(row_images(row)) - len(images))  # as many images as the prompt asks
         out.append(_with_images(row, images))
     return out
+
+
+def entity_probe_rows(
+    rows: Sequence[dict], probe: str, masked: Callable[[dict], tuple[list, str]]
+) -> list[dict]:
+    """A GMNER-style benchmark's probe rows; for ``masked_text``, ``masked(row)`` gives the row's
+    prompt and text with its entity names masked (the benchmark knows where they are)."""
+    if probe == "blank_image":
+        return blank_images(rows)
+    if probe == "swapped_image":
+        return swapped_images(rows)
+    if probe == "masked_text":
+        out = []
+        for row in rows:
+            prompt, text = masked(row)
+            out.append({**row, "prompt": prompt, "text": text})
+        return out
+    raise ValueError(f"no probe {probe!r}; the probes: blank_image, swapped_image, masked_text")
 
 
 def masked_tokens(tokens: Sequence[str], spans: Sequence[tuple[int, int]]) -> str:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import datasets
+
+
+def row_images(row: dict) -> list[Any]:
+    """A row's images in prompt order: ``image`` holds one image or a list of them."""
+    return list(row["image"]) if isinstance(row["image"], list | tuple) else [row["image"]]
 
 
 def rows_dataset(rows: list[dict]) -> datasets.Dataset:

@@ -22,7 +22,7 @@ from mcr.benchmarks.gmner import rows as gmner_rows
 from mcr.benchmarks.gmner.predictions import read_gmner_predictions
 from mcr.benchmarks.gmner.release import SPLITS, check_images, gmner_stats, load_twitter_gmner
 from mcr.benchmarks.gmner.scorer import prediction_from_text, score_gmner
-from mcr.benchmarks.probes import blank_images, masked_tokens, swapped_images
+from mcr.benchmarks.probes import entity_probe_rows, masked_tokens
 from mcr.contract.matching import decode_gold, iou, normalize_span
 from mcr.contract.parse import parse_completion
 from mcr.data.schema import GMNER_TYPES, Record
@@ -80,19 +80,14 @@ class GmnerBenchmark:
     def probe_rows(
         self, examples: Sequence[Record], rows: Sequence[dict], probe: str, space: ImageSpace
     ) -> list[dict]:
-        if probe == "blank_image":
-            return blank_images(rows)
-        if probe == "swapped_image":
-            return swapped_images(rows)
-        if probe == "masked_text":
-            by_id = {r.id: r for r in examples}
-            out = []
-            for row in rows:
-                record = by_id[row["id"]]
-                text = masked_tokens(record.tokens, [(e.start, e.end) for e in record.entities])
-                prompt = user_prompt(self.name, text=text, box_format=space.box_wording)
-                out.append({**row, "prompt": prompt, "text": text})
-            return out
+        by_id = {r.id: r for r in examples}
+
+        def masked(row: dict) -> tuple[list, str]:
+            record = by_id[row["id"]]
+            text = masked_tokens(record.tokens, [(e.start, e.end) for e in record.entities])
+            return user_prompt(self.name, text=text, box_format=space.box_wording), text
+
+        return entity_probe_rows(rows, probe, masked)
         raise ValueError(f"GMNER has no probe {probe!r}; its probes: {self.probes}")
 
     def box_overlay(self, row: dict, completion: str) -> dict[str, list[tuple[tuple, str, str]]]:

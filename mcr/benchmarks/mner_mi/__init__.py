@@ -20,7 +20,7 @@ from typing import Any
 
 from mcr.benchmarks.mner_mi.data import MnerMiRecord, entities, load_mner_mi
 from mcr.benchmarks.mner_mi.scorer import score_mner_mi
-from mcr.benchmarks.probes import blank_images, masked_tokens, swapped_images
+from mcr.benchmarks.probes import entity_probe_rows, masked_tokens
 from mcr.contract.parse import parse_completion
 from mcr.data.errors import DataFormatError
 from mcr.data.predictions import prediction_lines
@@ -123,21 +123,14 @@ class MnerMiBenchmark:
     def probe_rows(
         self, examples: Sequence[MnerMiRecord], rows: Sequence[dict], probe: str, space: ImageSpace
     ) -> list[dict]:
-        if probe == "blank_image":
-            return blank_images(rows)
-        if probe == "swapped_image":
-            return swapped_images(rows)
-        if probe == "masked_text":
-            by_id = {r.id: r for r in examples}
-            out = []
-            for row in rows:
-                record = by_id[row["id"]]
-                text = masked_tokens(
-                    record.tokens, [(start, end) for _, start, end in entities(record.labels)]
-                )
-                prompt = user_prompt(self.name, n_images=len(record.images), text=text)
-                out.append({**row, "prompt": prompt, "text": text})
-            return out
+        by_id = {r.id: r for r in examples}
+
+        def masked(row: dict) -> tuple[list, str]:
+            record = by_id[row["id"]]
+            text = masked_tokens(record.tokens, [(start, end) for _, start, end in entities(record.labels)])
+            return user_prompt(self.name, n_images=len(record.images), text=text), text
+
+        return entity_probe_rows(rows, probe, masked)
         raise ValueError(f"MNER-MI has no probe {probe!r}; its probes: {self.probes}")
 
     def answered(self, completion: str) -> list[tuple[str, str, bool]] | None:
