@@ -90,6 +90,9 @@ class TinySpec:
     # neighbouring positions, and the rows and columns of an image get only its slowest
     # frequencies (mrope gives the height and width sections the last ones).
     rope_theta: float = 10_000.0
+    # Rotary frequencies (radians per position), one per pair of head dimensions, instead of
+    # ``rope_theta``'s geometric series; set through transformers' ``longrope`` per-pair factors.
+    rotary_frequencies: tuple[float, ...] | None = None
     vision_full_attention: bool = False  # every vision block attends to the whole image
 
 
@@ -103,12 +106,13 @@ def tokenizer_corpus(n: int, seed: int) -> Iterator[str]:
     from mcr.benchmarks.mate.synthetic import generate_instance
     from mcr.contract.parse import render_completion
     from mcr.image_space import ImageSpace
-    from mcr.pretrain.corpus import TEXT_TASKS, VISION_TASKS, draw_example
+    from mcr.pretrain.corpus import draw_example
     from mcr.prompts import available_styles, render_prompt, render_style
 
     rng = random.Random(seed)
     gmner_styles, mate_styles = available_styles("gmner"), available_styles("mate")
-    pretraining = dict.fromkeys(TEXT_TASKS + VISION_TASKS, 1.0)
+    # the pretraining tasks the tokenizer has always learned from (``words`` came later)
+    pretraining = dict.fromkeys(("post", "repeat", "names", "colour", "caption", "point"), 1.0)
     for i in range(n):
         if i % 2 == 0:
             # the data sets' own names (made_up=0): the tokenizer learns their vocabulary
@@ -226,6 +230,24 @@ def _mrope(half: int, interleaved: bool) -> list[int]:
     return [half - 2 * height, height, height]
 
 
+def _per_pair_rope(frequencies: tuple[float, ...], theta: float, head_dim: int) -> dict:
+    """``longrope`` parameters whose inverse frequencies are exactly ``frequencies``: transformers
+    computes pair i's as 1 / (factor_i * theta ** (2 i / head_dim)); with the original context
+    equal to the model's, the attention scale stays 1 and the long factors are never used."""
+    if len(frequencies) != head_dim // 2:
+        raise ValueError(
+            f"rotary_frequencies has {len(frequencies)} values; a head of {head_dim} needs {head_dim // 2}"
+        )
+    factors = [1.0 / (f * theta ** (2 * i / head_dim)) for i, f in enumerate(frequencies)]
+    return {
+        "rope_type": "longrope",
+        "short_factor": factors,
+        "long_factor": factors,
+        "factor": 1.0,
+        "original_max_position_embeddings": 4096,
+    }
+
+
 def build_config(tokenizer, spec: TinySpec):
     """A small config of the spec's family with the tokenizer's special-token ids."""
     import transformers
@@ -235,6 +257,8 @@ def build_config(tokenizer, spec: TinySpec):
     head_dim = spec.hidden_size // spec.num_attention_heads
     qwen3 = family.name in ("qwen3_vl", "qwen3_5")
     rope = {"rope_type": "default", "rope_theta": spec.rope_theta}
+    if spec.rotary_frequencies is not None:
+        rope.update(_per_pair_rope(spec.rotary_frequencies, spec.rope_theta, head_dim))
     if family.name == "qwen3_5":  # rotary on a quarter of each head, as Qwen3.5 does
         rope.update(
             partial_rotary_factor=0.25, mrope_section=_mrope(head_dim // 8, True), mrope_interleaved=True

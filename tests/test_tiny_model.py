@@ -126,3 +126,13 @@ def test_filled_vocabulary_decodes_every_id_and_encodes_as_before():
     fillers = filled.decode(list(range(len(plain) - len(SPECIAL_TOKENS), 5_000)))
     assert fillers.split()[:3] and all(word.isalpha() and word.islower() for word in fillers.split())
     assert len(set(filled.convert_ids_to_tokens(list(range(5_000))))) == 5_000
+
+
+def test_rotary_frequencies_are_set_pair_by_pair(tmp_path):
+    frequencies = tuple(0.5**i for i in range(16))
+    spec = TinySpec(rotary_frequencies=frequencies, tokenizer_corpus_size=50)
+    model = AutoModelForImageTextToText.from_pretrained(build_tiny_model(tmp_path / "m", spec=spec))
+    rotary = model.model.language_model.rotary_emb
+    assert torch.allclose(rotary.inv_freq, torch.tensor(frequencies)) and rotary.attention_scaling == 1.0
+    with pytest.raises(ValueError, match="has 3 values; a head of 32 needs 16"):
+        build_tiny_model(tmp_path / "bad", spec=TinySpec(rotary_frequencies=(1.0, 0.5, 0.25)))
