@@ -23,6 +23,7 @@ from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
 
 from mcr.families import BOX_CONVENTIONS, Family, family_of_model_type, get_family
 from mcr.image_space import ImageSpace
+from mcr.shipped import resolve_model_path
 
 DEFAULT_RECIPE = "tiny"
 
@@ -35,7 +36,10 @@ class RecipeError(ValueError):
 class ModelArgs:
     name_or_path: str = field(
         default="outputs/tiny-qwen2.5-vl",
-        metadata={"help": "Checkpoint directory or hub id of a Qwen2.5-VL-architecture model."},
+        metadata={
+            "help": "Checkpoint directory or hub id of the model, or mcr:NAME for a model shipped with MCR "
+            "(mcr:tiny-base, the pretrained tiny base in assets/tiny-base)."
+        },
     )
     build_tiny: bool = field(
         default=False,
@@ -117,6 +121,10 @@ class SynthArgs:
         default=0, metadata={"help": "Examples to synthesize into data.root when it is missing (0: never)."}
     )
     seed: int = field(default=0, metadata={"help": "Seed of the synthetic data."})
+    splits: list[float] = field(
+        default_factory=lambda: [0.8, 0.1, 0.1],
+        metadata={"help": "Shares of train, dev and test among the n examples."},
+    )
 
 
 @dataclass
@@ -528,11 +536,20 @@ def load_recipe(argv: list[str] | None = None) -> Recipe:
         example = " ".join(f"{key}=..." for key in missing)
         raise RecipeError(f"{path}: {', '.join(missing)} {verb} required; pass {example} on the command line")
     recipe: Recipe = OmegaConf.to_object(merged)
+    try:
+        recipe.model.name_or_path = resolve_model_path(recipe.model.name_or_path)
+    except FileNotFoundError as err:
+        raise RecipeError(f"{path}: model.name_or_path: {err}") from None
     if not recipe.rewards.funcs:
         raise RecipeError(
             f"{path}: rewards.funcs names no reward; list name: weight pairs from mcr.rewards.REGISTRY"
         )
     _check_task_rewards(recipe, path)
+    splits = recipe.data.synth.splits
+    if len(splits) != 3 or min(splits) < 0 or abs(sum(splits) - 1) > 1e-6:
+        raise RecipeError(
+            f"{path}: data.synth.splits must be three shares (train, dev, test) summing to 1, not {splits}"
+        )
     if recipe.model.family != "auto":
         try:
             get_family(recipe.model.family)

@@ -21,7 +21,9 @@ def ensure_data(recipe: Recipe) -> None:
     if synth.n <= 0 or task.has_data(recipe.data.root):
         return
     logger.info("synthesizing %d %s examples at %s", synth.n, task.name, recipe.data.root)
-    task.synthesize(recipe.data.root, synth.n, synth.seed, images=recipe.data.images)
+    task.synthesize(
+        recipe.data.root, synth.n, synth.seed, images=recipe.data.images, splits=tuple(synth.splits)
+    )
 
 
 def load_split(recipe: Recipe, split: str) -> list:

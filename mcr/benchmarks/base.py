@@ -50,7 +50,13 @@ class TrainingTask(Benchmark, Protocol):
     def has_data(self, root: str | Path) -> bool: ...
 
     def synthesize(
-        self, root: str | Path, n: int, seed: int, *, images: str | Path | None = None
+        self,
+        root: str | Path,
+        n: int,
+        seed: int,
+        *,
+        images: str | Path | None = None,
+        splits: tuple[float, float, float] = (0.8, 0.1, 0.1),
     ) -> Path: ...
 
     def synth_arguments(self, parser: argparse.ArgumentParser) -> None: ...

@@ -132,11 +132,19 @@ class GmnerBenchmark:
     def has_data(self, root: str | Path) -> bool:
         return (Path(root) / "txt").is_dir()
 
-    def synthesize(self, root: str | Path, n: int, seed: int, *, images: str | Path | None = None) -> Path:
+    def synthesize(
+        self,
+        root: str | Path,
+        n: int,
+        seed: int,
+        *,
+        images: str | Path | None = None,
+        splits: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    ) -> Path:
         from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
 
         dirname = "images" if images is None else os.path.relpath(images, root)
-        return write_synthetic_gmner(root, n, seed, images_dirname=dirname, progress=False)
+        return write_synthetic_gmner(root, n, seed, splits=splits, images_dirname=dirname, progress=False)
 
     # the mcr command --------------------------------------------------------------------
     def score_arguments(self, parser: argparse.ArgumentParser) -> None:

@@ -99,10 +99,18 @@ class MateBenchmark:
     def has_data(self, root: str | Path) -> bool:
         return (Path(root) / "train.jsonl").is_file()
 
-    def synthesize(self, root: str | Path, n: int, seed: int, *, images: str | Path | None = None) -> Path:
+    def synthesize(
+        self,
+        root: str | Path,
+        n: int,
+        seed: int,
+        *,
+        images: str | Path | None = None,
+        splits: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    ) -> Path:
         from mcr.benchmarks.mate.synthetic import write_synthetic_mate
 
-        return write_synthetic_mate(root, n, seed, progress=False)
+        return write_synthetic_mate(root, n, seed, splits=splits, progress=False)
 
     # the mcr command --------------------------------------------------------------------
     def score_arguments(self, parser: argparse.ArgumentParser) -> None:
