@@ -23,6 +23,7 @@ PACKAGES = {
     "eval": "mcr.eval",
     "templates": "mcr.templates",
     "recipes": "mcr.recipes",
+    "assets": "mcr.assets",
 }
 ENTRY_SCRIPTS = ("train_sft", "train_grpo")
 LAYERS = (
@@ -56,6 +57,8 @@ LAYERS = (
             "mcr.image_space",
             "mcr.templates",
             "mcr.recipes",
+            "mcr.shipped",
+            "mcr.assets",
             "mcr",
         ),
     ),

@@ -1,0 +1,1 @@
+"""Models shipped with MCR (installed as ``mcr.assets``; see ``mcr.assets``)."""
