@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE
+from mcr.benchmarks.gmner.synthetic import NAME_PARTS, SHAPE_OF_TYPE
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
     SEED_OFFSET,
@@ -59,7 +59,8 @@ def test_probe_examples_are_never_trained_on():
     probes = probe_set(16, SPACE)
     trained = corpus(400, seed=0, mix=TEXT_AND_VISION, max_objects=4, space=SPACE)
     trained_prompts = {e.prompt for e in trained if e.task in TEXT_TASKS}
-    assert not trained_prompts & {e.prompt for e in probes["repeat"] + probes["names"]}
+    probed = {e.prompt for task in ("repeat", "names", "repeat_new", "names_new") for e in probes[task]}
+    assert len(probed) == 4 * 16 and not trained_prompts & probed
     assert PROBE_SEED != 0 and all(e.answer != "nowhere" for e in probes["point"])
 
 
@@ -93,7 +94,7 @@ def test_a_short_run_of_the_command_raises_the_probes_and_resumes(tmp_path):
     from mcr.cli import main as mcr_main
 
     out = tmp_path / "base"
-    args = ["pretrain-tiny", "--out", str(out), "--scale", "0.01", "--probe-examples", "32"]
+    args = ["pretrain-tiny", "--out", str(out), "--scale", "0.03", "--probe-examples", "32"]
     mcr_main(args)
     card = json.loads((out / "model_card.json").read_text())
     assert (out / "model.safetensors").is_file() and (out / "README.md").is_file()
@@ -119,6 +120,27 @@ def test_made_up_names_can_only_be_copied():
         names = e.answer.split(" | ")
         assert all(made_up.match(word) for name in names for word in name.split())
         assert all(name in e.prompt for name in names)
-    # the probes copy posts whose names are all made up
-    for e in probe_set(8, SPACE)["names"]:
+    # the _new probes copy posts whose names are all made up, the others the vocabulary's names
+    probes = probe_set(8, SPACE)
+    for e in probes["names_new"]:
         assert all(made_up.match(word) for name in e.answer.split(" | ") for word in name.split())
+    for e in probes["names"]:
+        assert all(
+            word in (*NAME_PARTS, "Lake", "Port", "City", "FC", "Bank", "United", "Cup", "Phone")
+            for name in e.answer.split(" | ")
+            for word in name.split()
+        )
+
+
+def test_random_words_are_copied_word_for_word():
+    rng = random.Random(SEED_OFFSET)
+    for _ in range(50):
+        e = text_example(rng, "words")
+        assert e.prompt == f"Repeat these words: {e.answer}" and 3 <= len(e.answer.split()) <= 12
+    assert len({text_example(rng, "words").answer for _ in range(50)}) == 50
+
+
+def test_the_schedule_teaches_copying_before_anything_else():
+    first, *rest = default_schedule()
+    assert set(first.mix) <= set(TEXT_TASKS) and first.mix["words"] == max(first.mix.values())
+    assert all(set(stage.mix) == set(TEXT_TASKS + VISION_TASKS) for stage in rest)

@@ -6,8 +6,10 @@ Text, on synthetic posts (the GMNER generator's, drawn afresh):
 * ``repeat``   "Repeat this post: <post>"             -> the post, copied;
 * ``names``    "List the names in this post: <post>"  -> "Name One | Name Two" (spans, no types);
 
-half the posts with made-up names (words never seen before), which can only be copied;
-* ``colour``   "Which colour is mentioned with <name>? <post>" -> "red" (reading the text).
+a quarter of the posts with made-up names (words never seen before), which can only be copied;
+* ``colour``   "Which colour is mentioned with <name>? <post>" -> "red" (reading the text);
+* ``words``    "Repeat these words: <3-12 random words>" -> the words: copying with nothing to
+  guess from, which a post's predictable phrasing otherwise lets the model put off learning.
 
 Vision, on images of coloured shapes drawn as the GMNER generator draws them:
 
@@ -31,6 +33,7 @@ from PIL import Image
 from mcr.benchmarks.gmner.synthetic import (
     COLORS,
     IMAGE_SIZES,
+    NAME_PARTS,
     SHAPES,
     SynthObject,
     SynthPost,
@@ -40,7 +43,7 @@ from mcr.benchmarks.gmner.synthetic import (
 )
 from mcr.image_space import ImageSpace, scale_box
 
-TEXT_TASKS = ("post", "repeat", "names", "colour")
+TEXT_TASKS = ("post", "repeat", "names", "colour", "words")
 VISION_TASKS = ("caption", "point")
 NOWHERE = "nowhere"
 # a fixed offset from every seed the data sets use (theirs start at 0)
@@ -113,12 +116,23 @@ def with_made_up_names(rng: random.Random, post: SynthPost) -> tuple[list[str], 
     return tokens, names
 
 
-def text_example(rng: random.Random, task: str, made_up: float = 0.5) -> Example:
+def random_words(rng: random.Random) -> list[str]:
+    """3-12 words drawn at random: name parts of the data sets' vocabulary, colours, shapes,
+    small numbers, and now and then a made-up word. Most are one token each, and copying runs of
+    single tokens is where a small model learns to copy at all (a made-up word is 4-6 tokens)."""
+    pool = [*NAME_PARTS, *COLORS, *SHAPES, *(str(i) for i in range(100))]
+    return [made_up_word(rng) if rng.random() < 0.15 else rng.choice(pool) for _ in range(rng.randint(3, 12))]
+
+
+def text_example(rng: random.Random, task: str, made_up: float = 0.25) -> Example:
     """A text task on a synthetic post; with probability ``made_up`` its names are made-up words.
 
     The data sets draw names from a small vocabulary, which a model learns to guess instead of
-    reading; a name it has never seen can only be copied, so half the posts carry such names.
+    reading; a name it has never seen can only be copied, so some posts carry such names.
     """
+    if task == "words":
+        words = " ".join(random_words(rng))
+        return Example(task, f"Repeat these words: {words}", words, blank_image())
     post = generate_post(rng, "p")
     if made_up and rng.random() < made_up:  # no draw at 0: the tiny tokenizer's corpus stays as it was
         tokens, names = with_made_up_names(rng, post)
@@ -138,7 +152,7 @@ def text_example(rng: random.Random, task: str, made_up: float = 0.5) -> Example
 
 
 def draw_example(
-    rng: random.Random, mix: dict[str, float], max_objects: int, space: ImageSpace, made_up: float = 0.5
+    rng: random.Random, mix: dict[str, float], max_objects: int, space: ImageSpace, made_up: float = 0.25
 ) -> Example:
     """One example of a task drawn with ``mix``'s weights (``made_up``: see ``text_example``)."""
     names = sorted(mix)

@@ -1,7 +1,9 @@
 """Skill probes of the tiny base, on held-out examples of its pretraining tasks, greedy.
 
-* ``copy``         share of ``repeat`` posts copied exactly (posts with made-up names);
-* ``names``        share of ``names`` answers listing exactly the post's made-up names, in order;
+* ``copy``         share of ``repeat`` posts copied exactly (names of the data sets' vocabulary);
+* ``names``        share of ``names`` answers listing exactly the post's names, in order;
+* ``copy_new``     ``copy`` on posts whose names are made up (they can only be copied, not recalled);
+* ``names_new``    ``names`` on such posts;
 * ``colour_shape`` share of drawn objects whose colour and shape a ``caption`` answer names;
 * ``box_iou50``    share of drawn objects a ``caption`` answer names with a box of IoU > 0.5;
 * ``point_iou50``  share of ``point`` questions about a drawn object answered with IoU > 0.5.
@@ -26,9 +28,11 @@ PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never train
 def probe_set(n: int, space: ImageSpace, *, max_objects: int = 4) -> dict[str, list[Example]]:
     rng = random.Random(SEED_OFFSET + PROBE_SEED)
     return {
-        # made-up names only: copying them cannot be guessed from the vocabulary
-        "repeat": [text_example(rng, "repeat", made_up=1.0) for _ in range(n)],
-        "names": [text_example(rng, "names", made_up=1.0) for _ in range(n)],
+        "repeat": [text_example(rng, "repeat", made_up=0.0) for _ in range(n)],
+        "names": [text_example(rng, "names", made_up=0.0) for _ in range(n)],
+        # made-up names: copying them cannot be guessed from the vocabulary
+        "repeat_new": [text_example(rng, "repeat", made_up=1.0) for _ in range(n)],
+        "names_new": [text_example(rng, "names", made_up=1.0) for _ in range(n)],
         "caption": [vision_example(rng, "caption", max_objects, space) for _ in range(n)],
         "point": [
             e
@@ -79,11 +83,17 @@ def run_probes(
         ]
         for name, examples in probes.items()
     }  # fmt: skip
+
+    def exact(task: str) -> float:
+        return sum(a == e.answer for a, e in zip(answers[task], probes[task], strict=True)) / len(
+            probes[task]
+        )
+
     return {
-        "copy": sum(a == e.answer for a, e in zip(answers["repeat"], probes["repeat"], strict=True))
-        / len(probes["repeat"]),
-        "names": sum(a == e.answer for a, e in zip(answers["names"], probes["names"], strict=True))
-        / len(probes["names"]),
+        "copy": exact("repeat"),
+        "names": exact("names"),
+        "copy_new": exact("repeat_new"),
+        "names_new": exact("names_new"),
         **score_captions(probes["caption"], answers["caption"]),
         "point_iou50": score_points(probes["point"], answers["point"]),
     }

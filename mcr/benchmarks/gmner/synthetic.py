@@ -130,6 +130,8 @@ _THINGS = (
     "Rally",
 )
 
+NAME_PARTS = _PERSONS + _SURNAMES + _PLACES + _ORGS + _THINGS
+
 # Phrases that mention an entity ({e}) with its colour ({c}); the colour stays outside the span.
 _PHRASES = {
     "PER": ("{e} wearing {c}", "{e} in {c}", "{e} ( {c} shirt )"),
