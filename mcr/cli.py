@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     pretrain.add_argument("--out", default="assets/tiny-base", help="where the base and its card go")
     pretrain.add_argument("--seed", type=int, default=0)
     pretrain.add_argument(
-        "--scale", type=float, default=1.0, help="the schedule's length (0.01: two minutes)"
+        "--scale", type=float, default=1.0, help="the schedule's length (0.05: two minutes)"
     )
     pretrain.add_argument("--batch-size", type=int, default=16)
     pretrain.add_argument("--probe-examples", type=int, default=64, help="held-out examples per probe")

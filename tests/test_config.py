@@ -20,7 +20,13 @@ def test_shipped_recipes():
 
 def test_default_recipe_is_tiny():
     recipe = load_recipe([])
-    assert recipe.name == "tiny" and recipe.model.build_tiny and recipe.data.synth.n > 0
+    assert recipe.name == "tiny" and not recipe.model.build_tiny and recipe.data.synth.n > 0
+    assert recipe.model.name_or_path.endswith("tiny-base")  # mcr:tiny-base, the shipped base
+    # at least 300 held-out posts, and each data seed its own folder
+    assert round(recipe.data.synth.n * recipe.data.synth.splits[2]) >= 300
+    assert load_recipe(["data.synth.seed=2"]).data.images == "outputs/data/tiny-gmner-2/images"
+    scratch = load_recipe(["recipe=tiny_scratch"])
+    assert scratch.model.build_tiny and scratch.model.name_or_path == "outputs/tiny-qwen2.5-vl"
     assert recipe.rewards.funcs["format"] == 1.0 and recipe.rewards.funcs["span"] == 1.0
     assert recipe.rewards.funcs["textual_shortcut"] < 0 and recipe.rewards.funcs["visual_shortcut"] < 0
 
@@ -214,3 +220,8 @@ def test_a_recipe_cannot_train_with_another_tasks_rewards():
         RecipeError, match=r"task 'mmra' is not a training task; expected one of \['gmner', 'mate'\]"
     ):
         load_recipe(["recipe=tiny", "task=mmra"])
+
+
+def test_synthetic_splits_must_be_three_shares_summing_to_one():
+    with pytest.raises(RecipeError, match=r"data.synth.splits must be three shares .* not \[0.5, 0.5\]"):
+        load_recipe(["data.synth.splits=[0.5,0.5]"])

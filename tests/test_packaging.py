@@ -17,6 +17,7 @@ INSTALLED_AS = {
     "eval": "mcr/eval",
     "templates": "mcr/templates",
     "recipes": "mcr/recipes",
+    "assets": "mcr/assets",
 }
 
 
@@ -39,3 +40,8 @@ def test_the_wheel_holds_every_module_template_recipe_and_config(tmp_path):
     assert len([n for n in expected if n.endswith(".jinja")]) >= 13  # 5 prompts, 4 + 4 styles
     assert len([n for n in expected if n.endswith(".yaml")]) >= 9  # recipes and accelerate configs
     assert not expected - names, sorted(expected - names)
+    # the shipped tiny base, every file of it (mcr:tiny-base)
+    shipped = {f"mcr/assets/tiny-base/{p.name}" for p in (REPO / "assets" / "tiny-base").iterdir()}
+    assert "mcr/assets/tiny-base/model.safetensors" in shipped and not shipped - names, sorted(
+        shipped - names
+    )

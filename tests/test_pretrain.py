@@ -94,7 +94,7 @@ def test_a_short_run_of_the_command_raises_the_probes_and_resumes(tmp_path):
     from mcr.cli import main as mcr_main
 
     out = tmp_path / "base"
-    args = ["pretrain-tiny", "--out", str(out), "--scale", "0.03", "--probe-examples", "32"]
+    args = ["pretrain-tiny", "--out", str(out), "--scale", "0.05", "--probe-examples", "32"]
     mcr_main(args)
     card = json.loads((out / "model_card.json").read_text())
     assert (out / "model.safetensors").is_file() and (out / "README.md").is_file()
