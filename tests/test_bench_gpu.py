@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -13,19 +12,11 @@ from transformers import Qwen2_5_VLForConditionalGeneration
 
 from mcr.tiny_model import TinySpec, build_tokenizer
 
-from helpers.runs import REPO
-
-
-def _bench_module():
-    spec = importlib.util.spec_from_file_location("bench_gpu", REPO / "bench" / "gpu.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_gpu"] = module
-    spec.loader.exec_module(module)
-    return module
+from helpers.runs import REPO, load_bench
 
 
 def test_published_shapes_give_the_published_models():
-    gpu = _bench_module()
+    gpu = load_bench("gpu")
     tokenizer = build_tokenizer(TinySpec(vocab_size=600, tokenizer_corpus_size=40), seed=0, fill_to=151_643)
     # parameter counts of the public Qwen2.5-VL-7B-Instruct / -3B-Instruct safetensors
     for size, parameters in {"7b": 8_292_166_656, "3b": 3_754_622_976}.items():
@@ -41,7 +32,7 @@ def test_published_shapes_give_the_published_models():
 
 
 def test_report_reads_the_measured_steps():
-    gpu = _bench_module()
+    gpu = load_bench("gpu")
     step = {"completions": 16, "generated": 4096, "total": 12800, "min_length": 256, "max_length": 256}
     result = {
         "steps": [

@@ -3,19 +3,9 @@ target checked run by run."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
-from helpers.runs import REPO
-
-
-def _seeds_module():
-    spec = importlib.util.spec_from_file_location("bench_seeds", REPO / "bench" / "seeds.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_seeds"] = module
-    spec.loader.exec_module(module)
-    return module
+from helpers.runs import load_bench
 
 
 def _metrics(fmt, gmner, mner, reward, n_rate, textual):
@@ -44,7 +34,7 @@ def _write_run(folder, sft_gmner, grpo_gmner, seconds):
 
 
 def test_runs_are_summarized_with_mean_spread_and_targets(tmp_path, capsys):
-    seeds = _seeds_module()
+    seeds = load_bench("seeds")
     _write_run(tmp_path / "default-s0", sft_gmner=42.0, grpo_gmner=52.0, seconds=540)
     _write_run(tmp_path / "avx2-s0", sft_gmner=46.0, grpo_gmner=51.0, seconds=600)
     assert seeds.main(["--table", "--out", str(tmp_path)]) == 0
@@ -63,7 +53,7 @@ def test_runs_are_summarized_with_mean_spread_and_targets(tmp_path, capsys):
 
 
 def test_a_target_missed_in_one_run_is_not_met(tmp_path):
-    seeds = _seeds_module()
+    seeds = load_bench("seeds")
     _write_run(tmp_path / "default-s0", sft_gmner=42.0, grpo_gmner=52.0, seconds=540)
     _write_run(tmp_path / "default-s1", sft_gmner=38.0, grpo_gmner=37.0, seconds=560)
     seeds.main(["--table", "--out", str(tmp_path)])
