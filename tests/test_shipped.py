@@ -4,14 +4,20 @@ a small pretrained Qwen2.5-VL checkpoint whose card says how it was made."""
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 import torch
 from transformers import AutoModelForImageTextToText
+from trl import SFTConfig
 
 from mcr.config import RecipeError, load_recipe
+from mcr.lengths import check_sft_lengths
+from mcr.models import ensure_model, load_processor
+from mcr.mrsi import prepare_mrsi
 from mcr.pretrain.run import BASE_SPEC, ROTARY_FREQUENCIES
 from mcr.shipped import resolve_model_path, shipped_model
+from mcr.task_data import ensure_data, load_split
 
 
 def test_recipes_name_shipped_models_and_other_paths_pass_through(tmp_path):
@@ -35,3 +41,27 @@ def test_the_tiny_base_is_small_pretrained_and_documented():
     final = list(card["stages"].values())[-1]["probes"]
     assert all(final[skill] > card["untrained"][skill] for skill in ("copy", "colour_shape", "box_iou50"))
     assert "## Skill probes" in (base / "README.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["tiny", "tiny_mate"])
+def test_the_tiny_recipes_sft_data_fits_their_max_length(name, tmp_path):
+    """The recipes' own data, tokenized by the shipped base, within sft.max_length (TRL's 1,024
+    when the recipe sets none): the SFT stage refuses longer examples before training."""
+    data = tmp_path / "data"
+    recipe = load_recipe(
+        [
+            f"recipe={name}",
+            f"data.root={data}",
+            f"data.images={data}/images" if name == "tiny" else f"data.images={data}",
+            f"mrsi.output_dir={tmp_path / 'mrsi'}",
+        ]
+    )
+    ensure_data(recipe)
+    d1 = prepare_mrsi(recipe, load_split(recipe, recipe.data.train_split))["sft"]
+    processor = load_processor(
+        ensure_model(recipe), min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
+    )
+    trl_default = SFTConfig.__dataclass_fields__["max_length"].default
+    args = SimpleNamespace(max_length=recipe.sft.get("max_length", trl_default))  # what the check reads
+    assert len(d1) == round(recipe.data.synth.n * recipe.data.synth.splits[0] * recipe.mrsi.sft_fraction)
+    check_sft_lengths(processor, d1, args, recipe)
