@@ -47,14 +47,8 @@ def test_the_tiny_base_is_small_pretrained_and_documented():
 def test_the_tiny_recipes_sft_data_fits_their_max_length(name, tmp_path):
     """The recipes' own data, tokenized by the shipped base, within sft.max_length (TRL's 1,024
     when the recipe sets none): the SFT stage refuses longer examples before training."""
-    data = tmp_path / "data"
     recipe = load_recipe(
-        [
-            f"recipe={name}",
-            f"data.root={data}",
-            f"data.images={data}/images" if name == "tiny" else f"data.images={data}",
-            f"mrsi.output_dir={tmp_path / 'mrsi'}",
-        ]
+        [f"recipe={name}", f"data.root={tmp_path / 'data'}", f"mrsi.output_dir={tmp_path / 'mrsi'}"]
     )
     ensure_data(recipe)
     d1 = prepare_mrsi(recipe, load_split(recipe, recipe.data.train_split))["sft"]
