@@ -2,6 +2,7 @@
 
 mcr build-tiny --out DIR [--seed S] [--family qwen2_5_vl|qwen2_vl|qwen3_vl|qwen3_5]
 mcr pretrain-tiny [--out assets/tiny-base] [--seed S] [--scale 1.0]   (resumes where it stopped)
+mcr pretrain-tiny --from assets/tiny-base --schedule grounding [--workers N]   (continues a base)
 mcr recipe recipe=NAME [key=value ...] [--get KEY]      (mcr recipe --help: every key, with help)
 mcr ablation {plan,table} recipe=NAME [key=value ...]    (bash launch.sh ablation runs the plan)
 mcr export --checkpoint DIR --base MODEL --out DIR
@@ -46,14 +47,16 @@ def _pretrain_tiny(args: argparse.Namespace) -> dict:
     for noisy in ("httpx", "datasets", "transformers"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
-    from mcr.pretrain.run import default_schedule, pretrain_tiny
+    from mcr.pretrain.run import SCHEDULES, pretrain_tiny
 
     if args.threads:
         torch.set_num_threads(args.threads)
     card = pretrain_tiny(
         args.out,
         seed=args.seed,
-        stages=default_schedule(args.scale),
+        stages=SCHEDULES[args.schedule](args.scale),
+        base=args.base,
+        workers=args.workers,
         batch_size=args.batch_size,
         probe_examples=args.probe_examples,
         probe_every=args.probe_every,
@@ -137,7 +140,22 @@ def build_parser() -> argparse.ArgumentParser:
     pretrain.add_argument("--out", default="assets/tiny-base", help="where the base and its card go")
     pretrain.add_argument("--seed", type=int, default=0)
     pretrain.add_argument(
+        "--from",
+        dest="base",
+        default=None,
+        help="continue this pretrained base (its card's stages are kept) instead of random weights",
+    )
+    pretrain.add_argument(
+        "--schedule",
+        choices=["default", "grounding"],
+        default="default",
+        help="default: the curriculum from random weights; grounding: a continuation of mostly boxes",
+    )
+    pretrain.add_argument(
         "--scale", type=float, default=1.0, help="the schedule's length (0.05: two minutes)"
+    )
+    pretrain.add_argument(
+        "--workers", type=int, default=0, help="dataloader processes drawing the corpus (0: the trainer's)"
     )
     pretrain.add_argument("--batch-size", type=int, default=16)
     pretrain.add_argument("--probe-examples", type=int, default=64, help="held-out examples per probe")

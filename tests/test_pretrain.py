@@ -3,6 +3,7 @@ short run of the same command that raises the probes above the untrained model's
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
 import re
@@ -22,8 +23,9 @@ from mcr.pretrain.corpus import (
     text_example,
 )
 from mcr.pretrain.probes import PROBE_SEED, probe_set, score_captions, score_points
-from mcr.pretrain.run import TEXT_AND_VISION, default_schedule
+from mcr.pretrain.run import TEXT_AND_VISION, _stream, default_schedule
 from mcr.prompts import available_styles
+from mcr.shipped import shipped_model
 
 SPACE = ImageSpace(56 * 56, 224 * 224)
 
@@ -110,6 +112,59 @@ def test_a_short_run_of_the_command_raises_the_probes_and_resumes(tmp_path):
     mcr_main(args)
     assert json.loads((out / "model_card.json").read_text())["stages"] == card["stages"]
     assert (out / "model.safetensors").read_bytes() == weights
+
+
+@pytest.mark.slow
+def test_continuing_a_base_keeps_its_card_and_trains_a_new_stage_from_its_weights(tmp_path):
+    """``mcr pretrain-tiny --from BASE``: the base's stages and probes stay on the card, the new
+    stage (renamed, since the shipped base already ran this schedule) starts from the base's
+    weights and names the command and machine that trained it; run again, nothing trains."""
+    import torch
+    from safetensors.torch import load_file
+
+    from mcr.cli import main as mcr_main
+
+    base, out = shipped_model("tiny-base"), tmp_path / "continued"
+    args = ["pretrain-tiny", "--from", str(base), "--out", str(out), "--schedule", "grounding"]
+    args += ["--scale", "0.002", "--probe-examples", "8", "--probe-every", "6", "--workers", "2"]
+    mcr_main(args)
+    shipped, card = (json.loads((p / "model_card.json").read_text()) for p in (base, out))
+    assert list(shipped["stages"])[-1] == "ground"
+    assert list(card["stages"]) == [*shipped["stages"], "ground-2"]
+    assert card["untrained"] == shipped["untrained"]
+    assert all(card["stages"][n]["probes"] == s["probes"] for n, s in shipped["stages"].items())
+    new = card["stages"]["ground-2"]
+    assert new["stage"]["steps"] == 12 and new["command"] == card["command"] == "mcr " + " ".join(args)
+    assert new["machine"] and new["batch_size"] == 16
+    total = sum(s["stage"]["steps"] for s in shipped["stages"].values())
+    assert [step for step, _ in new["curve"]] == [total + 6]  # curve steps count from the first stage
+    before, after = load_file(base / "model.safetensors"), load_file(out / "model.safetensors")
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed and all((before[k] - after[k]).abs().max() < 0.1 for k in before)  # 12 small steps
+    readme = (out / "README.md").read_text()
+    assert shipped["command"] in readme and "`" + card["command"] + "`: ground-2 (12 steps" in readme
+    weights = (out / "model.safetensors").read_bytes()
+    mcr_main(args)
+    assert (out / "model.safetensors").read_bytes() == weights
+    assert json.loads((out / "model_card.json").read_text())["stages"] == card["stages"]
+
+
+def test_a_stages_stream_is_split_into_one_shard_per_worker():
+    """Each dataloader worker draws from a seed of its own; the first shard is the stream a
+    single process reads, so a run without workers draws what it always drew."""
+    import datasets
+
+    kwargs = {
+        "mix": TEXT_AND_VISION,
+        "max_objects": 4,
+        "min_pixels": SPACE.min_pixels,
+        "max_pixels": SPACE.max_pixels,
+    }
+    alone = [r["completion"] for r in itertools.islice(_stream([5], **kwargs), 4)]
+    shared = [r["completion"] for r in itertools.islice(_stream([5, 9], **kwargs), 8)]
+    assert shared[::2] == alone and shared[1::2] != alone
+    stream = datasets.IterableDataset.from_generator(_stream, gen_kwargs={"seeds": [5, 9, 13], **kwargs})
+    assert stream.num_shards == 3
 
 
 def test_made_up_names_can_only_be_copied():
