@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from mcr.benchmarks.gmner.looks import region_colour
 from mcr.contract.parse import render_completion
 from mcr.data.errors import DataFormatError
 from mcr.data.schema import Record
@@ -91,11 +92,18 @@ def rows(records: Iterable[Record], space: ImageSpace) -> list[dict]:
 
 def style_context(record: Record, box_space: tuple[int, int], frame: list[int]) -> dict[str, Any]:
     """What a GMNER style may use: the post, and per entity its span, type and — only when the
-    image shows it — its box in the model's frame (the first gold box)."""
+    image shows it — its box in the model's frame (the first gold box) and ``look``, the colour
+    the image shows there (``looks.region_colour``; None when not shown)."""
+    from PIL import Image
+
     entities = []
-    for e in record.entities:
-        box = scale_box(e.boxes[0], box_space, frame) if e.boxes else None
-        entities.append({"text": e.text, "type": e.type, "shown": box is not None, "box": box})
+    with Image.open(record.images[0]) as image:
+        for e in record.entities:
+            box = scale_box(e.boxes[0], box_space, frame) if e.boxes else None
+            look = region_colour(image, e.boxes[0], box_space) if e.boxes else None
+            entities.append(
+                {"text": e.text, "type": e.type, "shown": box is not None, "box": box, "look": look}
+            )
     return {"text": record.text, "entities": entities}
 
 

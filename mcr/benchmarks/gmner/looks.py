@@ -1,0 +1,54 @@
+"""What the image shows at a box, in words: the colour of the region, for MRSI's styles.
+
+A style that names the visual evidence ("the purple object at [x1, y1, x2, y2]") gives the model
+a step between the text ("... painted purple") and the box: reading the colour the text
+mentions, then finding it in the image. The colour is read from the pixels, so it needs no
+annotation beyond the box: each pixel takes the nearest name of ``PALETTE``, the image's most
+common name is its background, and the region's colour is its most common other name.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from mcr.benchmarks.gmner.synthetic import COLORS
+
+# The synthetic data's colours exactly, and the common names an everyday photo needs besides.
+PALETTE: dict[str, tuple[int, int, int]] = {
+    **COLORS,
+    "white": (245, 245, 245),
+    "gray": (128, 128, 128),
+    "pink": (240, 140, 180),
+    "brown": (120, 75, 35),
+}
+_NAMES = list(PALETTE)
+_RGB = np.array([PALETTE[n] for n in _NAMES], dtype=np.float32)
+_SIDE = 160  # the image is read at most this many pixels wide or high
+
+
+def _names(pixels: np.ndarray) -> np.ndarray:
+    """The palette index nearest to each RGB pixel of an (..., 3) array."""
+    distances = ((pixels[..., None, :].astype(np.float32) - _RGB) ** 2).sum(-1)
+    return distances.argmin(-1)
+
+
+def region_colour(image: Image.Image, box: Sequence[float], box_space: tuple[int, int]) -> str | None:
+    """The colour name of ``box`` (``[x1, y1, x2, y2]`` in an image of size ``box_space``) in
+    ``image``, apart from the image's background; None for a box with no pixel inside."""
+    rgb = image.convert("RGB")
+    scale = min(1.0, _SIDE / max(rgb.size))
+    small = rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))), Image.NEAREST)
+    names = _names(np.asarray(small))
+    fx, fy = small.width / box_space[0], small.height / box_space[1]
+    x1, y1 = max(0, int(box[0] * fx)), max(0, int(box[1] * fy))
+    x2, y2 = min(small.width, int(np.ceil(box[2] * fx))), min(small.height, int(np.ceil(box[3] * fy)))
+    if x2 <= x1 or y2 <= y1:
+        return None
+    background = Counter(names.ravel().tolist()).most_common(1)[0][0]
+    inside = Counter(names[y1:y2, x1:x2].ravel().tolist())
+    others = [(count, i) for i, count in inside.items() if i != background]
+    return _NAMES[max(others)[1] if others else background]
