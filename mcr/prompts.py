@@ -73,15 +73,30 @@ def _styles(task: str) -> jinja2.Environment:
 ANSWER_ONLY = "answer_only"
 
 
-def render_style(task: str, style: str, **context: Any) -> str:
-    """The reasoning of one style for one example (empty for ``answer_only``)."""
-    if style == ANSWER_ONLY:
-        return ""
+def _style_source(task: str, style: str) -> str:
+    env = _styles(task)
     try:
-        template = _styles(task).get_template(f"{style}.jinja")
+        return env.loader.get_source(env, f"{style}.jinja")[0]
     except jinja2.TemplateNotFound:
         raise ValueError(
             f"no reasoning style {style!r} for task {task!r}; available: {available_styles(task)} "
             f"(add one as {styles_dir(task)}/{style}.jinja)"
         ) from None
-    return template.render(**context).strip()
+
+
+def render_style(task: str, style: str, **context: Any) -> str:
+    """The reasoning of one style for one example (empty for ``answer_only``)."""
+    if style == ANSWER_ONLY:
+        return ""
+    _style_source(task, style)  # a clear error for a style with no template
+    return _styles(task).get_template(f"{style}.jinja").render(**context).strip()
+
+
+@cache
+def style_reads(task: str, style: str) -> frozenset[str]:
+    """The attributes a style reads of its context's items (``e.look`` -> "look"), so that a
+    context computes what is costly (``look`` reads the image) only for the styles that use it."""
+    if style == ANSWER_ONLY:
+        return frozenset()
+    tree = _styles(task).parse(_style_source(task, style))
+    return frozenset(node.attr for node in tree.find_all(jinja2.nodes.Getattr))

@@ -36,19 +36,31 @@ def _names(pixels: np.ndarray) -> np.ndarray:
     return distances.argmin(-1)
 
 
-def region_colour(image: Image.Image, box: Sequence[float], box_space: tuple[int, int]) -> str | None:
-    """The colour name of ``box`` (``[x1, y1, x2, y2]`` in an image of size ``box_space``) in
-    ``image``, apart from the image's background; None for a box with no pixel inside."""
+def region_colours(
+    image: Image.Image, boxes: Sequence[Sequence[float]], box_space: tuple[int, int]
+) -> list[str | None]:
+    """The colour name of each box (``[x1, y1, x2, y2]`` in an image of size ``box_space``) in
+    ``image``, apart from the image's background; None for a box with no pixel inside. The
+    image is read once for all its boxes."""
     rgb = image.convert("RGB")
     scale = min(1.0, _SIDE / max(rgb.size))
     small = rgb.resize((max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale))), Image.NEAREST)
     names = _names(np.asarray(small))
-    fx, fy = small.width / box_space[0], small.height / box_space[1]
-    x1, y1 = max(0, int(box[0] * fx)), max(0, int(box[1] * fy))
-    x2, y2 = min(small.width, int(np.ceil(box[2] * fx))), min(small.height, int(np.ceil(box[3] * fy)))
-    if x2 <= x1 or y2 <= y1:
-        return None
     background = Counter(names.ravel().tolist()).most_common(1)[0][0]
-    inside = Counter(names[y1:y2, x1:x2].ravel().tolist())
-    others = [(count, i) for i, count in inside.items() if i != background]
-    return _NAMES[max(others)[1] if others else background]
+    fx, fy = small.width / box_space[0], small.height / box_space[1]
+    colours = []
+    for box in boxes:
+        x1, y1 = max(0, int(box[0] * fx)), max(0, int(box[1] * fy))
+        x2, y2 = min(small.width, int(np.ceil(box[2] * fx))), min(small.height, int(np.ceil(box[3] * fy)))
+        if x2 <= x1 or y2 <= y1:
+            colours.append(None)
+            continue
+        inside = Counter(names[y1:y2, x1:x2].ravel().tolist())
+        others = [(count, i) for i, count in inside.items() if i != background]
+        colours.append(_NAMES[max(others)[1] if others else background])
+    return colours
+
+
+def region_colour(image: Image.Image, box: Sequence[float], box_space: tuple[int, int]) -> str | None:
+    """The colour name of one box (see ``region_colours``)."""
+    return region_colours(image, [box], box_space)[0]

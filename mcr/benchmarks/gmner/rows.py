@@ -13,12 +13,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from mcr.benchmarks.gmner.looks import region_colour
+from mcr.benchmarks.gmner.looks import region_colours
 from mcr.contract.parse import render_completion
 from mcr.data.errors import DataFormatError
 from mcr.data.schema import Record
 from mcr.image_space import ImageSpace, scale_box
-from mcr.prompts import render_style, user_prompt
+from mcr.prompts import render_style, style_reads, user_prompt
 
 logger = logging.getLogger(__name__)
 TASK = "gmner"
@@ -90,20 +90,24 @@ def rows(records: Iterable[Record], space: ImageSpace) -> list[dict]:
     return out
 
 
-def style_context(record: Record, box_space: tuple[int, int], frame: list[int]) -> dict[str, Any]:
+def style_context(
+    record: Record, box_space: tuple[int, int], frame: list[int], *, looks: bool = True
+) -> dict[str, Any]:
     """What a GMNER style may use: the post, and per entity its span, type and — only when the
-    image shows it — its box in the model's frame (the first gold box) and ``look``, the colour
-    the image shows there (``looks.region_colour``; None when not shown)."""
-    from PIL import Image
-
+    image shows it — its box in the model's frame (the first gold box) and, with ``looks``,
+    ``look``: the colour the image shows there (``looks.region_colours``; None when not shown)."""
     entities = []
-    with Image.open(record.images[0]) as image:
-        for e in record.entities:
-            box = scale_box(e.boxes[0], box_space, frame) if e.boxes else None
-            look = region_colour(image, e.boxes[0], box_space) if e.boxes else None
-            entities.append(
-                {"text": e.text, "type": e.type, "shown": box is not None, "box": box, "look": look}
-            )
+    for e in record.entities:
+        box = scale_box(e.boxes[0], box_space, frame) if e.boxes else None
+        entities.append({"text": e.text, "type": e.type, "shown": box is not None, "box": box})
+    if looks:
+        from PIL import Image
+
+        shown = [e.boxes[0] for e in record.entities if e.boxes]
+        with Image.open(record.images[0]) as image:
+            colours = iter(region_colours(image, shown, box_space))
+        for entity in entities:
+            entity["look"] = next(colours) if entity["shown"] else None
     return {"text": record.text, "entities": entities}
 
 
@@ -111,7 +115,9 @@ def sft_example(record: Record, style: str, space: ImageSpace) -> dict[str, Any]
     """One SFT pair: the row's prompt, and the gold rendered in ``style`` as the completion."""
     (row,) = rows([record], space)
     _, box_space, input_size = model_space(record, space)
-    context = style_context(record, box_space, space.box_frame(input_size))
+    # the image is read for the colours only when the style names them
+    looks = "look" in style_reads(TASK, style)
+    context = style_context(record, box_space, space.box_frame(input_size), looks=looks)
     answer = [{"entity": e["text"], "type": e["type"], "bbox": e["box"]} for e in context["entities"]]
     completion = render_completion(render_style(TASK, style, **context), answer)
     return {**row, "style": style, "completion": [{"role": "assistant", "content": completion}]}
