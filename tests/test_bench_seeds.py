@@ -14,6 +14,7 @@ def _metrics(fmt, gmner, mner, reward, n_rate, textual):
         "gmner": {"f1": gmner},
         "mner": {"f1": mner},
         "eeg": {"f1": mner - 5},
+        "grounding": {"recall": gmner / 2},
         "mean_reward": reward,
         "bias": {"n_rate": n_rate},
         "rewards": {"textual_shortcut": textual},
@@ -48,6 +49,7 @@ def test_runs_are_summarized_with_mean_spread_and_targets(tmp_path, capsys):
     assert targets["GRPO's mean gain > the spread of SFT's GMNER F1"] and targets["GRPO GMNER F1 >= 50 (aim)"]
     table = (tmp_path / "summary.md").read_text()
     assert "| sft | 0.98 (0.98-0.98) | 44.0 (42.0-46.0) |" in table
+    assert summary["stats"]["grpo"]["grounded"] == {"mean": 25.75, "min": 25.5, "max": 26.0}
     assert "9.0-10.0 min" in table and "- met: SFT MNER F1 >= 60" in table
     assert table in capsys.readouterr().out
 

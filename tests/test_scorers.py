@@ -54,6 +54,18 @@ class TestGmner:
             == {"precision": 100.0, "recall": 100.0, "f1": 100.0}
         )
         assert result["bias"]["n_f1"] == 100.0 and result["bias"]["n_count"] == 0
+        shown = sum(bool(e.boxes) for r in records for e in r.entities)
+        assert result["grounding"] == {"shown": shown, "grounded": shown, "recall": 100.0}
+
+    def test_grounding_counts_boxes_only(self, gmner_records):
+        _, records = gmner_records
+        r1 = records[1]  # Obama (boxed), New York City (not shown)
+        never_boxes = score_gmner([r1], {r1.id: [ent("Obama", "PER"), ent("New York City", "LOC")]})
+        assert never_boxes["gmner"]["f1"] == 50.0  # the right null still counts for GMNER
+        assert never_boxes["grounding"] == {"shown": 1, "grounded": 0, "recall": 0.0}
+        obama = next(e for e in r1.entities if e.boxes)
+        boxed = score_gmner([r1], {r1.id: [ent("Obama", "PER", obama.boxes[0])]})
+        assert boxed["grounding"] == {"shown": 1, "grounded": 1, "recall": 100.0}
 
     def test_iou_exactly_half_is_not_enough(self, gmner_records):
         _, records = gmner_records

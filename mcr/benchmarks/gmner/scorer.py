@@ -10,7 +10,10 @@ inside a post:
 Bias diagnostics (the MCR paper): textual bias on gold-None entities — N-precision, N-recall
 and N-F1 of predicting None, over predictions matched to a gold entity by span and type —
 and visual bias — N-count, predicted entities whose span does not occur in the post, and
-N-rate = N-count / predictions.
+N-rate = N-count / predictions. Grounding: of the gold entities the image shows, the share
+predicted with span, type and a box of IoU > 0.5. GMNER F1 counts a right null as a right
+region, so a model that never boxes still scores on the entities not shown; this share is
+the part of GMNER only a box earns.
 
 Boxes here are in original-image pixels; ``prediction_from_text`` rescales a model's boxes
 from its frame (the resized image's pixels, or 0-1000: ``mcr.image_space``).
@@ -60,6 +63,7 @@ def score_gmner(
     totals = dict.fromkeys(("gmner", "mner", "eeg"), 0)
     n_pred = n_gold = 0
     none_pred = none_gold = none_correct = absent = 0
+    shown = grounded = 0
     missing = 0
     for record in records:
         if record.id not in predictions:
@@ -79,6 +83,10 @@ def score_gmner(
             tuple(g for g in golds if not g.boxes),
             use_region=False,
         )
+        # grounding: gold entities the image shows, found with a right box
+        shown_golds = tuple(g for g in golds if g.boxes)
+        shown += len(shown_golds)
+        grounded += count_correct(tuple(p for p in preds if p.bbox is not None), shown_golds)
         # visual bias: predicted spans that are not in the post
         text = f" {normalize_span(record.text)} "
         absent += sum(
@@ -92,6 +100,11 @@ def score_gmner(
         "n_f1": n_prf["f1"],
         "n_count": absent,
         "n_rate": round(100 * absent / n_pred, 2) if n_pred else 0.0,
+    }
+    result["grounding"] = {
+        "shown": shown,
+        "grounded": grounded,
+        "recall": round(100 * grounded / shown, 2) if shown else 0.0,
     }
     result["counts"] = {"predicted": n_pred, "gold": n_gold, "missing_predictions": missing}
     return result
