@@ -65,6 +65,12 @@ from mcr.rewards.gmner import gmner_f1_score
 from mcr.rewards.mate import mate_score
 from mcr.rewards.registry import REGISTRY, RewardFunc, register
 
+if __name__ != "mcr.rewards":  # the folder imported by its path, e.g. from the repository root
+    raise ImportError(
+        f"the rewards package is mcr.rewards: import mcr.rewards (or mcr.rewards.<module>), not "
+        f"{__name__!r}; a second copy would register every reward twice"
+    )
+
 CVO_GMNER = tuple(name for name in GMNER_REWARDS if name != "gmner_f1")
 """The CVO reward set for GMNER: one reward per constraint, consistency and the two penalties."""
 

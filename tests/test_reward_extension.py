@@ -23,3 +23,25 @@ def test_a_recipe_names_the_new_reward():
     funcs, weights = reward_set(recipe.rewards)
     assert funcs[-1].__name__ == "brevity" and weights[-1] == 0.2
     assert funcs[-1]([[{"role": "assistant", "content": "short"}]], gold=["[]"], text=[""]) == [1.0]
+
+
+def test_the_rewards_folder_imported_by_its_path_says_to_use_mcr_rewards():
+    """From the repository root ``import rewards`` would run the package a second time (and
+    register every reward twice): it fails with an error that names the right import."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", "from rewards.gmner import assess"], cwd=root, capture_output=True, text=True
+    )
+    assert done.returncode != 0
+    assert "ImportError: the rewards package is mcr.rewards" in done.stderr
+    ok = subprocess.run(
+        [sys.executable, "-c", "from mcr.rewards.gmner import assess"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
+    assert ok.returncode == 0, ok.stderr
