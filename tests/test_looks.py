@@ -1,4 +1,5 @@
-"""The colour a box shows, read from the pixels, and the style that names it (visual_evidence)."""
+"""The colour a box shows, read from the pixels, and the styles that name what the image shows
+(visual_evidence, pointing)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from PIL import Image, ImageDraw
 from mcr.benchmarks.gmner.looks import region_colour
 from mcr.benchmarks.gmner.release import load_twitter_gmner
 from mcr.benchmarks.gmner.rows import sft_example
-from mcr.benchmarks.gmner.synthetic import generate_post, render_image
+from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE, generate_post, render_image
 from mcr.image_space import ImageSpace
 
 
@@ -53,3 +54,28 @@ def test_the_visual_evidence_style_names_the_colour_the_post_mentions(synth_root
                 assert found.group(1) in near, (line, record.text)
                 named += 1
     assert named > 20
+
+
+def test_the_pointing_style_asks_for_the_look_of_each_entity_and_answers_from_the_image(synth_root):
+    """Per entity: "Where is the <colour> <shape>?" with the colour the post mentions and the
+    shape of the entity's type, answered with the entity's own box or "nowhere"; for a shown
+    entity that look is what the image has at its box."""
+    records = load_twitter_gmner(synth_root, "train", images=synth_root / "images")
+    space = ImageSpace(3136, 50176)
+    asked = shown = 0
+    for record in records:
+        row = sft_example(record, "pointing", space)
+        think = row["completion"][0]["content"]
+        for e in record.entities:
+            line = next(line for line in think.splitlines() if line.startswith(f"{e.text} ({e.type}):"))
+            found = re.search(r"Where is the (\w+) (\w+)\? (nowhere|\[[\d, ]+\])", line)
+            assert found, line
+            colour, shape, answer = found.groups()
+            assert shape == SHAPE_OF_TYPE[e.type] and colour in record.text.split(), line
+            assert (answer == "nowhere") == (not e.boxes), line
+            asked += 1
+            if e.boxes:
+                with Image.open(record.images[0]) as image:
+                    assert region_colour(image, e.boxes[0], image.size) == colour, line
+                shown += 1
+    assert asked > 40 and shown > 20

@@ -13,6 +13,7 @@ from mcr.benchmarks.gmner.synthetic import (
     COLORS,
     SHAPE_OF_TYPE,
     generate_post,
+    mentioned_colour,
     render_image,
     write_synthetic_gmner,
 )
@@ -76,6 +77,20 @@ def test_entity_look_is_tied_to_the_text():
             assert len(boxes) == ent.shown
             looks = [(o.shape, o.color) for o in post.objects]
             assert looks.count((SHAPE_OF_TYPE[ent.type], ent.color)) == ent.shown
+
+
+def test_the_colour_mentioned_with_each_entity_is_read_back_from_the_text():
+    rng = random.Random(3)
+    entities = 0
+    for i in range(1000):
+        post = generate_post(rng, f"S_{i}")
+        text = " ".join(post.tokens)
+        for ent in post.entities:  # names inside longer names ("Kestrel", "Kestrel Bank") included
+            assert mentioned_colour(text, " ".join(ent.tokens), ent.type) == ent.color, (text, ent)
+            entities += 1
+    assert entities > 2000
+    # a post from elsewhere: no phrase of the synthetic world around the name
+    assert mentioned_colour("Messi scores again for Inter Miami", "Messi", "PER") is None
 
 
 def test_data_contains_the_modality_traps():

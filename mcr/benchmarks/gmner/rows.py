@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mcr.benchmarks.gmner.looks import region_colours
+from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE, mentioned_colour
 from mcr.contract.parse import render_completion
 from mcr.data.errors import DataFormatError
 from mcr.data.schema import Record
@@ -95,11 +96,22 @@ def style_context(
 ) -> dict[str, Any]:
     """What a GMNER style may use: the post, and per entity its span, type and — only when the
     image shows it — its box in the model's frame (the first gold box) and, with ``looks``,
-    ``look``: the colour the image shows there (``looks.region_colours``; None when not shown)."""
+    ``look``: the colour the image shows there (``looks.region_colours``; None when not shown).
+    For the synthetic world also ``colour``, the colour the post mentions with the entity (None
+    elsewhere), and ``shape``, the shape that world draws its type as."""
     entities = []
     for e in record.entities:
         box = scale_box(e.boxes[0], box_space, frame) if e.boxes else None
-        entities.append({"text": e.text, "type": e.type, "shown": box is not None, "box": box})
+        entities.append(
+            {
+                "text": e.text,
+                "type": e.type,
+                "shown": box is not None,
+                "box": box,
+                "colour": mentioned_colour(record.text, e.text, e.type),
+                "shape": SHAPE_OF_TYPE.get(e.type),
+            }
+        )
     if looks:
         from PIL import Image
 

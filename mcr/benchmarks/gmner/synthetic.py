@@ -201,6 +201,37 @@ def _name(rng: random.Random, etype: str) -> list[str]:
     return pattern.format(**parts).split()
 
 
+def mentioned_colour(text: str, entity: str, etype: str) -> str | None:
+    """The colour a synthetic post mentions with ``entity``, read from the phrase of its type that
+    introduced it ("the purple roofs of Gantry" -> purple); None when no such phrase surrounds it
+    (a post from elsewhere)."""
+    tokens, span = text.split(), entity.split()
+
+    def part_of_a_longer_name(i: int) -> bool:  # "Kestrel" inside "Kestrel Bank"
+        return 0 <= i < len(tokens) and tokens[i].isalpha() and tokens[i][:1].isupper()
+
+    starts = [
+        i
+        for i in range(len(tokens))
+        if tokens[i : i + len(span)] == span
+        and not part_of_a_longer_name(i - 1)
+        and not part_of_a_longer_name(i + len(span))
+    ]
+    for start in starts:
+        for phrase in _PHRASES.get(etype, ()):
+            before, after = (part.split() for part in phrase.split("{e}"))
+            window = tokens[start - len(before) : start] if len(before) <= start else None
+            window = (window or []) + tokens[start + len(span) : start + len(span) + len(after)]
+            pattern = before + after
+            if len(window) != len(pattern):
+                continue
+            colours = [w for w, p in zip(window, pattern, strict=True) if p == "{c}" and w in COLORS]
+            rest_match = all(w == p for w, p in zip(window, pattern, strict=True) if p != "{c}")
+            if len(colours) == 1 and rest_match:
+                return colours[0]
+    return None
+
+
 def place_box(rng: random.Random, size: tuple[int, int], taken: list[tuple[int, int, int, int]]):
     """A free box of 36-72 pixels a side, 4 pixels clear of every ``taken`` one (added to it), or
     None when 200 tries find no room."""
