@@ -6,7 +6,7 @@
 #   bash launch.sh setup                             # set up the environment only
 #   bash launch.sh pipeline [options] recipe=NAME [key=value ...]   # SFT -> GRPO -> evaluation
 #   bash launch.sh train [options] recipe=NAME [key=value ...]      # one stage (default train_grpo.py)
-#   bash launch.sh ablation [options] [recipe=NAME ...]  # six variants from one base, one table
+#   bash launch.sh ablation [options] [recipe=NAME ...]  # seven variants from one base, one table
 #
 # The pipeline runs train_sft.py, then train_grpo.py from the SFT adapter, then
 # eval/evaluate.py on the untrained, SFT and GRPO checkpoints, printing one comparison table,

@@ -8,10 +8,11 @@
 | ``mrsi_cvo`` | MRSI SFT, then CVO (GRPO with every reward) |
 | ``mrsi_cvo_no_penalties`` | MRSI SFT, then CVO with the two shortcut penalties at weight 0 |
 | ``cvo`` | CVO alone, from the base |
+| ``answer_only_cvo`` | SFT on the answers alone, then CVO: does CVO need the reasoning? |
 
 ``plan`` lists the stages (``bash launch.sh ablation`` runs them through accelerate), all under
 ``<recipe's outputs>/ablation/``: every variant reads the same D1/D2 split (one MRSI seed and
-fraction), and the GRPO variants the same D2. One evaluation then scores the base and the six
+fraction), and the GRPO variants the same D2. One evaluation then scores the base and the seven
 checkpoints; ``write_table`` turns its ``comparison.json`` into the ablation table (markdown
 and JSON beside it, and W&B when the recipe's evaluation reports there).
 """
@@ -43,6 +44,7 @@ VARIANTS = (
     Variant("mrsi_cvo", "MRSI SFT + CVO"),
     Variant("mrsi_cvo_no_penalties", "MRSI SFT + CVO without the shortcut penalties"),
     Variant("cvo", "CVO alone, from the base"),
+    Variant("answer_only_cvo", "answer-only SFT + CVO"),
 )
 SFT_VARIANTS = ("answer_only", "mrsi_checklist", "mrsi")
 
@@ -105,6 +107,7 @@ def plan(recipe: Recipe, args: list[str]) -> list[Stage]:
         )
 
     adapter = f"model.init_adapter={checkpoint_dir(recipe, 'mrsi')}"
+    answers_adapter = f"model.init_adapter={checkpoint_dir(recipe, 'answer_only')}"
     checkpoints = ",".join(["base", *(str(checkpoint_dir(recipe, v.name)) for v in VARIANTS)])
     return [
         sft("answer_only", only(ANSWER_ONLY)),
@@ -113,6 +116,7 @@ def plan(recipe: Recipe, args: list[str]) -> list[Stage]:
         grpo("mrsi_cvo", [adapter]),
         grpo("mrsi_cvo_no_penalties", [adapter, *(f"rewards.funcs.{p}=0.0" for p in SHORTCUT_PENALTIES)]),
         grpo("cvo", []),
+        grpo("answer_only_cvo", [answers_adapter]),
         Stage(
             "evaluation",
             "eval/evaluate.py",
@@ -121,7 +125,7 @@ def plan(recipe: Recipe, args: list[str]) -> list[Stage]:
     ]
 
 
-COLUMNS = ("format", "GMNER F1", "MNER F1", "EEG F1", "N-rate", "textual shortcut")
+COLUMNS = ("format", "GMNER F1", "MNER F1", "EEG F1", "grounded", "N-rate", "textual shortcut")
 
 
 def table_rows(recipe: Recipe) -> list[dict]:
@@ -142,6 +146,8 @@ def table_rows(recipe: Recipe) -> list[dict]:
                 "description": description,
                 "format": m["format_rate"],
                 **get_benchmark(recipe.task).headline(m),  # GMNER, MNER and EEG F1
+                # shown entities found with a right box: what GMNER F1 credits beyond right nulls
+                "grounded": m["grounding"]["recall"],
                 "N-rate": m["bias"]["n_rate"],
                 "textual shortcut": m["rewards"]["textual_shortcut"],
             }
@@ -157,7 +163,7 @@ def markdown(rows: list[dict]) -> str:
     for row in rows:
         cells = [
             f"{row['format']:.2f}",
-            *(f"{row[c]:.1f}" for c in COLUMNS[1:5]),
+            *(f"{row[c]:.1f}" for c in COLUMNS[1:6]),
             f"{row['textual shortcut']:.3f}",
         ]
         lines.append(f"| {row['variant']} ({row['description']}) | " + " | ".join(cells) + " |")

@@ -34,6 +34,7 @@ def test_each_stage_trains_what_its_variant_says():
         "mrsi_cvo": "train_grpo.py",
         "mrsi_cvo_no_penalties": "train_grpo.py",
         "cvo": "train_grpo.py",
+        "answer_only_cvo": "train_grpo.py",
         "evaluation": "eval/evaluate.py",
     }
     default = load_recipe(ARGS)
@@ -43,19 +44,21 @@ def test_each_stage_trains_what_its_variant_says():
     assert picked["mrsi"] == set(default.mrsi.styles) and len(picked["mrsi"]) == 4
     # one D1/D2 split for all: the MRSI seed and fraction never change; GRPO reads MRSI's D2
     assert {(r.mrsi.seed, r.mrsi.sft_fraction) for _, r in recipes.values()} == {(0, 0.7)}
-    grpo = {n: recipes[n][1] for n in ("mrsi_cvo", "mrsi_cvo_no_penalties", "cvo")}
+    grpo = {n: recipes[n][1] for n in ("mrsi_cvo", "mrsi_cvo_no_penalties", "cvo", "answer_only_cvo")}
     assert {r.mrsi_dir for r in grpo.values()} == {recipes["mrsi"][1].mrsi_dir}
     sft_dir = recipes["mrsi"][1].sft_output_dir
     assert grpo["mrsi_cvo"].model.init_adapter == grpo["mrsi_cvo_no_penalties"].model.init_adapter == sft_dir
     assert grpo["cvo"].model.init_adapter is None
+    assert grpo["answer_only_cvo"].model.init_adapter == recipes["answer_only"][1].sft_output_dir
+    assert grpo["answer_only_cvo"].rewards.funcs == default.rewards.funcs
     assert grpo["mrsi_cvo"].rewards.funcs == default.rewards.funcs
     without = grpo["mrsi_cvo_no_penalties"].rewards.funcs
     assert without == {**default.rewards.funcs, "textual_shortcut": 0.0, "visual_shortcut": 0.0}
-    # every variant writes its own folder; the evaluation scores the base and all six
+    # every variant writes its own folder; the evaluation scores the base and all seven
     folders = [
-        r.sft_output_dir if s == "train_sft.py" else r.grpo_output_dir for s, r in list(recipes.values())[:6]
+        r.sft_output_dir if s == "train_sft.py" else r.grpo_output_dir for s, r in list(recipes.values())[:7]
     ]
-    assert len(set(folders)) == 6 and all(f.startswith("/runs/tiny/ablation/") for f in folders)
+    assert len(set(folders)) == 7 and all(f.startswith("/runs/tiny/ablation/") for f in folders)
     evaluation = recipes["evaluation"][1]
     assert evaluation.eval.checkpoints == ["base", *folders] and evaluation.eval.probes == []
 
@@ -79,6 +82,7 @@ def metrics(fmt, f1, n_rate, textual):
         "gmner": {"f1": f1},
         "mner": {"f1": f1 + 10},
         "eeg": {"f1": f1 + 5},
+        "grounding": {"recall": f1 / 4},
         "bias": {"n_rate": n_rate},
         "rewards": {"textual_shortcut": textual},
     }
@@ -104,14 +108,15 @@ def test_the_table_reads_the_evaluation_by_value(tmp_path):
         "GMNER F1": 40.0,
         "MNER F1": 50.0,
         "EEG F1": 45.0,
+        "grounded": 10.0,
         "N-rate": 46.0,
         "textual shortcut": 0.04,
     }
     path, written = write_table(recipe)
     assert written == rows and json.loads((path.parent / "ablation.json").read_text()) == rows
     lines = path.read_text().splitlines()
-    assert lines[0] == "| variant | format | GMNER F1 | MNER F1 | EEG F1 | N-rate | textual shortcut |"
-    assert lines[6] == "| mrsi_cvo (MRSI SFT + CVO) | 0.40 | 40.0 | 50.0 | 45.0 | 46.0 | 0.040 |"
+    assert lines[0] == "| variant | format | GMNER F1 | MNER F1 | EEG F1 | grounded | N-rate | textual shortcut |"
+    assert lines[6] == "| mrsi_cvo (MRSI SFT + CVO) | 0.40 | 40.0 | 50.0 | 45.0 | 10.0 | 46.0 | 0.040 |"
     assert path.read_text() == markdown(rows)
 
 
@@ -149,7 +154,7 @@ def test_launch_runs_the_plan_then_the_table():
     assert proc.returncode == 0, proc.stderr[-2000:]
     ran = [line.split("running: ", 1)[1] for line in proc.stderr.splitlines() if "running: " in line]
     scripts = [cmd.split(" recipe=tiny")[0].rsplit(" ", 1)[-1] for cmd in ran]
-    assert scripts == [*["train_sft.py"] * 3, *["train_grpo.py"] * 3, "eval/evaluate.py", "table"]
+    assert scripts == [*["train_sft.py"] * 3, *["train_grpo.py"] * 4, "eval/evaluate.py", "table"]
     assert "rewards.funcs.textual_shortcut=0.0 rewards.funcs.visual_shortcut=0.0" in ran[4]
     assert "ablation done in" in proc.stderr
 
@@ -183,6 +188,6 @@ def test_the_whole_ablation_runs_and_tabulates(tmp_path, tiny_model_dir):
     assert [r["variant"] for r in rows] == ["untrained", *(v.name for v in VARIANTS)]
     for variant in ("answer_only", "mrsi_checklist", "mrsi"):
         assert (tmp_path / "ablation" / variant / "adapter_model.safetensors").is_file()
-    for variant in ("mrsi_cvo", "mrsi_cvo_no_penalties", "cvo"):
+    for variant in ("mrsi_cvo", "mrsi_cvo_no_penalties", "cvo", "answer_only_cvo"):
         assert (tmp_path / "ablation" / variant / "adapter_model.safetensors").is_file()
-    assert path.is_file() and len(path.read_text().splitlines()) == 2 + 7
+    assert path.is_file() and len(path.read_text().splitlines()) == 2 + 8
