@@ -79,3 +79,18 @@ def test_the_pointing_style_asks_for_the_look_of_each_entity_and_answers_from_th
                     assert region_colour(image, e.boxes[0], image.size) == colour, line
                 shown += 1
     assert asked > 40 and shown > 20
+
+
+def test_the_pointing_style_asks_for_the_entity_by_name_when_the_post_names_no_colour():
+    from mcr.prompts import render_style
+
+    messi = {
+        "text": "Messi",
+        "type": "PER",
+        "shown": True,
+        "box": [1, 2, 30, 40],
+        "colour": None,
+        "shape": "circle",
+    }
+    think = render_style("gmner", "pointing", text="Messi scores", entities=[messi])
+    assert think == "Messi (PER): Where is Messi? [1, 2, 30, 40], so it is shown."
