@@ -115,7 +115,8 @@ def test_the_table_reads_the_evaluation_by_value(tmp_path):
     path, written = write_table(recipe)
     assert written == rows and json.loads((path.parent / "ablation.json").read_text()) == rows
     lines = path.read_text().splitlines()
-    assert lines[0] == "| variant | format | GMNER F1 | MNER F1 | EEG F1 | grounded | N-rate | textual shortcut |"
+    header = "| variant | format | GMNER F1 | MNER F1 | EEG F1 | grounded | N-rate | textual shortcut |"
+    assert lines[0] == header
     assert lines[6] == "| mrsi_cvo (MRSI SFT + CVO) | 0.40 | 40.0 | 50.0 | 45.0 | 10.0 | 46.0 | 0.040 |"
     assert path.read_text() == markdown(rows)
 
