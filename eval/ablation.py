@@ -126,6 +126,7 @@ def plan(recipe: Recipe, args: list[str]) -> list[Stage]:
 
 
 COLUMNS = ("format", "GMNER F1", "MNER F1", "EEG F1", "grounded", "N-rate", "textual shortcut")
+_FORMATS = {"format": "{:.2f}", "textual shortcut": "{:.3f}"}  # the others: one decimal
 
 
 def table_rows(recipe: Recipe) -> list[dict]:
@@ -161,11 +162,7 @@ def markdown(rows: list[dict]) -> str:
         "|---|" + "---|" * len(COLUMNS),
     ]
     for row in rows:
-        cells = [
-            f"{row['format']:.2f}",
-            *(f"{row[c]:.1f}" for c in COLUMNS[1:6]),
-            f"{row['textual shortcut']:.3f}",
-        ]
+        cells = [_FORMATS.get(c, "{:.1f}").format(row[c]) for c in COLUMNS]
         lines.append(f"| {row['variant']} ({row['description']}) | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -218,17 +218,17 @@ def mentioned_colour(text: str, entity: str, etype: str) -> str | None:
         and not part_of_a_longer_name(i + len(span))
     ]
     for start in starts:
+        end = start + len(span)
         for phrase in _PHRASES.get(etype, ()):
             before, after = (part.split() for part in phrase.split("{e}"))
-            window = tokens[start - len(before) : start] if len(before) <= start else None
-            window = (window or []) + tokens[start + len(span) : start + len(span) + len(after)]
             pattern = before + after
-            if len(window) != len(pattern):
-                continue
-            colours = [w for w, p in zip(window, pattern, strict=True) if p == "{c}" and w in COLORS]
-            rest_match = all(w == p for w, p in zip(window, pattern, strict=True) if p != "{c}")
-            if len(colours) == 1 and rest_match:
-                return colours[0]
+            window = tokens[start - len(before) : start] + tokens[end : end + len(after)]
+            if start < len(before) or len(window) != len(pattern):
+                continue  # the phrase does not fit around this occurrence
+            slot = pattern.index("{c}")
+            fits = all(w == p for i, (w, p) in enumerate(zip(window, pattern, strict=True)) if i != slot)
+            if fits and window[slot] in COLORS:
+                return window[slot]
     return None
 
 
