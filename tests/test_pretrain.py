@@ -66,6 +66,21 @@ def test_probe_examples_are_never_trained_on():
     assert PROBE_SEED != 0 and all(e.answer != "nowhere" for e in probes["point"])
 
 
+# the first point probes as drawn before ``point_absent`` was added (the shipped card's
+# figures were measured on these examples)
+POINT_PROBES_BEFORE_ABSENT = ["[106, 47, 143, 88]", "[8, 138, 49, 166]", "[35, 75, 94, 118]"]
+
+
+def test_absent_point_probes_ask_for_a_look_the_image_lacks():
+    probes = probe_set(16, SPACE)
+    assert len(probes["point_absent"]) == 16
+    for e in probes["point_absent"]:
+        colour, shape = e.prompt.removeprefix("Where is the ").removesuffix("?").split()
+        assert e.answer == "nowhere" and (colour, shape) not in {(c, s) for c, s, _ in e.objects}
+    # drawn after the others, which stay the examples they were
+    assert [e.answer for e in probes["point"][:3]] == POINT_PROBES_BEFORE_ABSENT
+
+
 def test_caption_and_point_scores_by_value():
     objects = (("red", "circle", (10, 10, 50, 50)), ("blue", "square", (100, 20, 140, 60)))
     example = Example("caption", "Describe the objects.", "", blank_image(), objects)
@@ -143,6 +158,11 @@ def test_continuing_a_base_keeps_its_card_and_trains_a_new_stage_from_its_weight
     assert changed and all((before[k] - after[k]).abs().max() < 0.1 for k in before)  # 12 small steps
     readme = (out / "README.md").read_text()
     assert shipped["command"] in readme and "`" + card["command"] + "`: ground-2 (12 steps" in readme
+    # the shipped stages were probed before point_absent existed: "-" in their rows
+    table = readme.split("## Skill probes")[1].split("\n\n")[1].splitlines()[2:]
+    last_cell = {row.split(" | ")[0].removeprefix("| "): row.rstrip(" |").split(" | ")[-1] for row in table}
+    assert last_cell["ground"] == "-"
+    assert abs(float(last_cell["ground-2"]) - new["probes"]["point_absent"]) <= 0.005
     weights = (out / "model.safetensors").read_bytes()
     mcr_main(args)
     assert (out / "model.safetensors").read_bytes() == weights

@@ -6,7 +6,10 @@
 * ``names_new``    ``names`` on such posts;
 * ``colour_shape`` share of drawn objects whose colour and shape a ``caption`` answer names;
 * ``box_iou50``    share of drawn objects a ``caption`` answer names with a box of IoU > 0.5;
-* ``point_iou50``  share of ``point`` questions about a drawn object answered with IoU > 0.5.
+* ``point_iou50``  share of ``point`` questions about a drawn object answered with IoU > 0.5;
+* ``point_absent`` share of ``point`` questions about a look the image lacks answered "nowhere"
+  (a quarter of the trained ``point`` questions; without it ``point_iou50`` cannot tell a model
+  that finds the object from one that boxes whatever it is asked for).
 """
 
 from __future__ import annotations
@@ -18,16 +21,29 @@ from typing import Any
 
 from mcr.contract.matching import iou
 from mcr.image_space import ImageSpace
-from mcr.pretrain.corpus import SEED_OFFSET, Example, as_row, text_example, vision_example
+from mcr.pretrain.corpus import NOWHERE, SEED_OFFSET, Example, as_row, text_example, vision_example
 
 _ITEM = re.compile(r"(\w+) (\w+) \[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
 _BOX = re.compile(r"^\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]$")
+PROBE_NAMES = (
+    "copy", "names", "copy_new", "names_new", "colour_shape", "box_iou50", "point_iou50", "point_absent"
+)  # fmt: skip
 PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
+
+
+def _absent_points(rng: random.Random, n: int, max_objects: int, space: ImageSpace) -> list[Example]:
+    """``n`` pointing questions about a look the image lacks (the corpus asks one in four)."""
+    absent: list[Example] = []
+    while len(absent) < n:
+        example = vision_example(rng, "point", max_objects, space)
+        if example.answer == NOWHERE:
+            absent.append(example)
+    return absent
 
 
 def probe_set(n: int, space: ImageSpace, *, max_objects: int = 4) -> dict[str, list[Example]]:
     rng = random.Random(SEED_OFFSET + PROBE_SEED)
-    return {
+    probes = {
         "repeat": [text_example(rng, "repeat", made_up=0.0) for _ in range(n)],
         "names": [text_example(rng, "names", made_up=0.0) for _ in range(n)],
         # made-up names: copying them cannot be guessed from the vocabulary
@@ -37,9 +53,12 @@ def probe_set(n: int, space: ImageSpace, *, max_objects: int = 4) -> dict[str, l
         "point": [
             e
             for e in (vision_example(rng, "point", max_objects, space) for _ in range(2 * n))
-            if e.answer != "nowhere"
+            if e.answer != NOWHERE
         ][:n],
     }
+    # drawn last, so that the probes above are the examples they always were
+    probes["point_absent"] = _absent_points(rng, n, max_objects, space)
+    return probes
 
 
 def caption_items(text: str) -> list[tuple[str, str, tuple[int, int, int, int]]]:
@@ -96,4 +115,5 @@ def run_probes(
         "names_new": exact("names_new"),
         **score_captions(probes["caption"], answers["caption"]),
         "point_iou50": score_points(probes["point"], answers["point"]),
+        "point_absent": sum(a == NOWHERE for a in answers["point_absent"]) / len(probes["point_absent"]),
     }

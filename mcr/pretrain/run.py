@@ -27,7 +27,7 @@ from typing import Any
 
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import SEED_OFFSET, as_row, draw_example
-from mcr.pretrain.probes import probe_set, run_probes
+from mcr.pretrain.probes import PROBE_NAMES, probe_set, run_probes
 from mcr.tiny_model import TinySpec
 
 logger = logging.getLogger(__name__)
@@ -394,7 +394,12 @@ def _made_by(card: dict[str, Any]) -> list[str]:
 
 def model_card(card: dict[str, Any]) -> str:
     """The shipped base's card: how it was made, its loss curve and its skill probes."""
-    names = ["copy", "names", "copy_new", "names_new", "colour_shape", "box_iou50", "point_iou50"]
+    names = PROBE_NAMES
+
+    def cells(probes: dict[str, float]) -> str:
+        # "-": a probe added after that stage was measured
+        return " | ".join(f"{probes[n]:.2f}" if n in probes else "-" for n in names)
+
     rows = [("untrained", card["untrained"])] + [(name, s["probes"]) for name, s in card["stages"].items()]
     lines = [
         "# The tiny base: a Qwen2.5-VL-architecture model pretrained on unimodal skills",
@@ -421,22 +426,19 @@ def model_card(card: dict[str, Any]) -> str:
         "",
         "| after | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
-        *[f"| {label} | " + " | ".join(f"{p[n]:.2f}" for n in names) + " |" for label, p in rows],
+        *[f"| {label} | {cells(p)} |" for label, p in rows],
         "",
         "copy: posts repeated exactly; names: name lists exact; copy_new, names_new: the same on posts "
         "whose names are made up (copied, never recalled); colour_shape: drawn objects named with "
         "their colour and shape; box_iou50: drawn objects named with a box of IoU > 0.5; point_iou50: "
-        "pointing questions answered with IoU > 0.5.",
+        "pointing questions answered with IoU > 0.5; point_absent: pointing questions about a look the "
+        'image lacks answered "nowhere" (-: not yet probed when that stage ran).',
         "",
         "## Learning curve (probes during a stage, by step from the first stage's start)",
         "",
         "| step | " + " | ".join(names) + " |",
         "|---|" + "---|" * len(names),
-        *[
-            f"| {step} | " + " | ".join(f"{p[n]:.2f}" for n in names) + " |"
-            for s in card["stages"].values()
-            for step, p in s["curve"]
-        ],
+        *[f"| {step} | {cells(p)} |" for s in card["stages"].values() for step, p in s["curve"]],
         "",
         "## Loss (training loss on answers, by stage and step)",
         "",
