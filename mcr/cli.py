@@ -2,7 +2,7 @@
 
 mcr build-tiny --out DIR [--seed S] [--family qwen2_5_vl|qwen2_vl|qwen3_vl|qwen3_5]
 mcr pretrain-tiny [--out assets/tiny-base] [--seed S] [--scale 1.0]   (resumes where it stopped)
-mcr pretrain-tiny --from assets/tiny-base --schedule grounding [--workers N]   (continues a base)
+mcr pretrain-tiny --from assets/tiny-base --schedule {grounding,scenes} [--workers N]   (continues a base)
 mcr recipe recipe=NAME [key=value ...] [--get KEY]      (mcr recipe --help: every key, with help)
 mcr ablation {plan,table} recipe=NAME [key=value ...]    (bash launch.sh ablation runs the plan)
 mcr export --checkpoint DIR --base MODEL --out DIR
@@ -147,9 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pretrain.add_argument(
         "--schedule",
-        choices=["default", "grounding"],
+        choices=["default", "grounding", "scenes"],
         default="default",
-        help="default: the curriculum from random weights; grounding: a continuation of mostly boxes",
+        help="default: the curriculum from random weights; grounding: a continuation of mostly boxes; "
+        "scenes: a continuation on images drawn as the task's",
     )
     pretrain.add_argument(
         "--scale", type=float, default=1.0, help="the schedule's length (0.05: two minutes)"

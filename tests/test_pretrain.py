@@ -13,6 +13,9 @@ import pytest
 from mcr.benchmarks.gmner.synthetic import NAME_PARTS, SHAPE_OF_TYPE
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
+    NOTHING,
+    NOWHERE,
+    SCENE_TASKS,
     SEED_OFFSET,
     TEXT_TASKS,
     VISION_TASKS,
@@ -20,10 +23,11 @@ from mcr.pretrain.corpus import (
     blank_image,
     corpus,
     draw_example,
+    scene_example,
     text_example,
 )
-from mcr.pretrain.probes import PROBE_SEED, probe_set, score_captions, score_points
-from mcr.pretrain.run import TEXT_AND_VISION, _stream, default_schedule
+from mcr.pretrain.probes import PROBE_SEED, probe_set, score_captions, score_points, score_scene_points
+from mcr.pretrain.run import SCENES, SCHEDULES, TEXT_AND_VISION, _stream, default_schedule, model_card
 from mcr.prompts import available_styles
 from mcr.shipped import shipped_model
 
@@ -79,6 +83,66 @@ def test_absent_point_probes_ask_for_a_look_the_image_lacks():
         assert e.answer == "nowhere" and (colour, shape) not in {(c, s) for c, s, _ in e.objects}
     # drawn after the others, which stay the examples they were
     assert [e.answer for e in probes["point"][:3]] == POINT_PROBES_BEFORE_ABSENT
+
+
+def test_scene_points_ask_for_a_named_look_in_an_image_drawn_as_the_tasks():
+    """``scene_point``: the answer is every box of the asked look, top to bottom, or "nowhere";
+    about 40% are "nowhere" (the task's share of entities not shown), often with a look-alike
+    (same colour or same shape) in the image, and some scenes hold more than four objects."""
+    rng = random.Random(SEED_OFFSET)
+    examples = [scene_example(rng, "scene_point", SPACE) for _ in range(300)]
+    for e in examples:
+        colour, shape = e.prompt.removeprefix("Where is the ").removesuffix("?").split()
+        boxes = [f"[{b[0]}, {b[1]}, {b[2]}, {b[3]}]" for c, s, b in e.objects if (c, s) == (colour, shape)]
+        assert e.answer == ("; ".join(boxes) or NOWHERE)
+    absent = [e for e in examples if e.answer == NOWHERE]
+    assert 0.3 < len(absent) / len(examples) < 0.5
+    asked = [tuple(e.prompt.removeprefix("Where is the ").removesuffix("?").split()) for e in absent]
+    look_alike = [
+        any(c == a[0] or s == a[1] for c, s, _ in e.objects) for e, a in zip(absent, asked, strict=True)
+    ]
+    assert sum(look_alike) > len(absent) / 3
+    assert max(len(e.objects) for e in examples) > 4 and any("; " in e.answer for e in examples)
+    captions = [scene_example(rng, "scene_caption", SPACE) for _ in range(300)]
+    for e in captions:
+        assert e.answer == NOTHING if not e.objects else len(e.answer.split("; ")) == len(e.objects)
+    assert any(not e.objects for e in captions)
+
+
+def test_scene_probes_are_split_by_answer_and_drawn_after_the_others():
+    probes = probe_set(16, SPACE)
+    assert len(probes["scene_point"]) == len(probes["scene_absent"]) == 16
+    assert all(e.answer == NOWHERE for e in probes["scene_absent"])
+    assert all(e.answer.startswith("[") for e in probes["scene_point"])
+    assert {e.task for e in probes["scene_point"] + probes["scene_absent"]} == {"scene_point"}
+
+
+def test_scene_point_scores_by_value():
+    objects = (("red", "circle", (10, 10, 50, 50)), ("red", "circle", (100, 10, 140, 50)))
+    both = Example("scene_point", "Where is the red circle?", "[10, 10, 50, 50]; [100, 10, 140, 50]",
+                   blank_image(), objects)  # fmt: skip
+    one = Example("scene_point", "Where is the red circle?", "[10, 10, 50, 50]", blank_image(), objects[:1])
+    answers = ["[100, 12, 140, 50]", "[0, 100, 40, 140]", "nowhere", "[10, 10, 50, 50]; [100, 10, 140, 50]"]
+    # the second look's box hits; a box elsewhere, "nowhere" and more boxes than drawn do not
+    assert score_scene_points([both, both, both, one], answers) == 1 / 4
+
+
+def test_the_scenes_continuation_mixes_task_like_scenes_into_the_base_skills():
+    (stage,) = SCHEDULES["scenes"](0.5)
+    assert stage.steps == 3000 and stage.mix == SCENES
+    assert set(stage.mix) == set(TEXT_TASKS + VISION_TASKS + SCENE_TASKS)
+    examples = corpus(300, seed=0, mix=SCENES, max_objects=4, space=SPACE)
+    assert {e.task for e in examples} == set(SCENES)
+    for e in examples:  # still unimodal: no types, no answer format, no post with its image
+        text = e.prompt + " " + e.answer
+        assert "<answer>" not in text and not any(f" {t} " in f" {text} " for t in SHAPE_OF_TYPE)
+        assert e.task not in TEXT_TASKS or e.image.size == (56, 56)
+    card = json.loads((shipped_model("tiny-base") / "model_card.json").read_text())
+    ground = card["stages"]["ground"]
+    scenes = {**ground, "stage": {**ground["stage"], "name": "scenes", "mix": SCENES}}
+    rows = model_card({**card, "stages": {**card["stages"], "scenes": scenes}}).splitlines()
+    assert any(r.startswith("| scenes | ") and "1-4, and task-like scenes |" in r for r in rows)
+    assert any(r.startswith("| ground | ") and "| 1-4 |" in r for r in rows)
 
 
 def test_caption_and_point_scores_by_value():
@@ -158,11 +222,14 @@ def test_continuing_a_base_keeps_its_card_and_trains_a_new_stage_from_its_weight
     assert changed and all((before[k] - after[k]).abs().max() < 0.1 for k in before)  # 12 small steps
     readme = (out / "README.md").read_text()
     assert shipped["command"] in readme and "`" + card["command"] + "`: ground-2 (12 steps" in readme
-    # the shipped stages were probed before point_absent existed: "-" in their rows
-    table = readme.split("## Skill probes")[1].split("\n\n")[1].splitlines()[2:]
-    last_cell = {row.split(" | ")[0].removeprefix("| "): row.rstrip(" |").split(" | ")[-1] for row in table}
-    assert last_cell["ground"] == "-"
-    assert abs(float(last_cell["ground-2"]) - new["probes"]["point_absent"]) <= 0.005
+    # the shipped stages were probed before point_absent and the scene probes existed: "-" there
+    header, _, *table = readme.split("## Skill probes")[1].split("\n\n")[1].splitlines()
+    columns = header.strip("| ").split(" | ")
+    rows = [row.strip("| ").split(" | ") for row in table]
+    cells = {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
+    for probe in ("point_absent", "scene_point_iou50", "scene_absent"):
+        assert cells["ground"][probe] == "-"
+        assert abs(float(cells["ground-2"][probe]) - new["probes"][probe]) <= 0.005
     weights = (out / "model.safetensors").read_bytes()
     mcr_main(args)
     assert (out / "model.safetensors").read_bytes() == weights

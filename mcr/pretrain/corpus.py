@@ -17,6 +17,15 @@ Vision, on images of coloured shapes drawn as the GMNER generator draws them:
   top to bottom, boxes in the pixels of the image as the model sees it, as Qwen2.5-VL writes them);
 * ``point``    "Where is the red circle?" -> "[x1, y1, x2, y2]", or "nowhere" when it is absent.
 
+and on images drawn as the GMNER generator draws a post's (the looks a post names, each shown
+with the task's rate and sometimes twice, look-alikes sharing a colour or a shape with them,
+distractors; up to 7 objects, the same look now and then twice), its text never shown:
+
+* ``scene_caption`` as ``caption`` ("nothing" for an image without objects);
+* ``scene_point``   "Where is the red circle?" about a look the post names -> its boxes, top to
+  bottom ("[..]; [..]" when drawn twice), or "nowhere" when it is not drawn (about 40%, as in
+  the task, and often with a look-alike there): hard negatives that the plain ``point`` lacks.
+
 The corpus never holds the GMNER or MATE answer format, a reasoning style, entity types, or a
 post together with its image: binding the text's entities to the image's objects is what MRSI
 and CVO teach. Text tasks carry a blank 56x56 image (4 visual tokens) so that every row has one.
@@ -34,6 +43,7 @@ from mcr.benchmarks.gmner.synthetic import (
     COLORS,
     IMAGE_SIZES,
     NAME_PARTS,
+    SHAPE_OF_TYPE,
     SHAPES,
     SynthObject,
     SynthPost,
@@ -45,7 +55,9 @@ from mcr.image_space import ImageSpace, scale_box
 
 TEXT_TASKS = ("post", "repeat", "names", "colour", "words")
 VISION_TASKS = ("caption", "point")
+SCENE_TASKS = ("scene_caption", "scene_point")
 NOWHERE = "nowhere"
+NOTHING = "nothing"
 # a fixed offset from every seed the data sets use (theirs start at 0)
 SEED_OFFSET = 1_000_003
 
@@ -83,11 +95,7 @@ def _box_text(box: list[int]) -> str:
 def vision_example(rng: random.Random, task: str, max_objects: int, space: ImageSpace) -> Example:
     scene = draw_scene(rng, rng.randint(1, max_objects))
     image = render_image(scene, rng)
-    input_size = space.input_size(*scene.size)
-    objects = tuple(
-        (o.color, o.shape, tuple(scale_box(o.box, scene.size, input_size)))
-        for o in sorted(scene.objects, key=lambda o: (o.box[1], o.box[0]))
-    )
+    objects = _sorted_objects(scene, space)
     if task == "caption":
         answer = "; ".join(f"{color} {shape} {_box_text(list(box))}" for color, shape, box in objects)
         return Example(task, "Describe the objects.", answer, image, objects)
@@ -97,6 +105,32 @@ def vision_example(rng: random.Random, task: str, max_objects: int, space: Image
         return Example(task, f"Where is the {color} {shape}?", NOWHERE, image, objects)
     color, shape, box = rng.choice(objects)
     return Example(task, f"Where is the {color} {shape}?", _box_text(list(box)), image, objects)
+
+
+Looks = tuple[tuple[str, str, tuple[int, int, int, int]], ...]  # (colour, shape, model box)
+
+
+def _sorted_objects(scene: SynthPost, space: ImageSpace) -> Looks:
+    """The scene's objects as (colour, shape, box in the model's frame), top to bottom."""
+    input_size = space.input_size(*scene.size)
+    return tuple(
+        (o.color, o.shape, tuple(scale_box(o.box, scene.size, input_size)))
+        for o in sorted(scene.objects, key=lambda o: (o.box[1], o.box[0]))
+    )
+
+
+def scene_example(rng: random.Random, task: str, space: ImageSpace) -> Example:
+    """A ``scene_caption`` or ``scene_point`` example on an image drawn as a GMNER post's."""
+    scene = generate_post(rng, "scene")
+    image = render_image(scene, rng)
+    objects = _sorted_objects(scene, space)
+    if task == "scene_caption":  # a post's image may show nothing at all
+        answer = "; ".join(f"{color} {shape} {_box_text(list(box))}" for color, shape, box in objects)
+        return Example(task, "Describe the objects.", answer or NOTHING, image, objects)
+    entity = rng.choice(scene.entities)
+    color, shape = entity.color, SHAPE_OF_TYPE[entity.type]
+    boxes = [_box_text(list(box)) for c, s, box in objects if (c, s) == (color, shape)]
+    return Example(task, f"Where is the {color} {shape}?", "; ".join(boxes) or NOWHERE, image, objects)
 
 
 _SYLLABLES = tuple(c + v for c in "bdfgklmnprstvz" for v in "aeiou")
@@ -159,9 +193,13 @@ def draw_example(
     task = rng.choices(names, weights=[mix[n] for n in names])[0]
     if task in VISION_TASKS:
         return vision_example(rng, task, max_objects, space)
+    if task in SCENE_TASKS:
+        return scene_example(rng, task, space)
     if task in TEXT_TASKS:
         return text_example(rng, task, made_up)
-    raise ValueError(f"unknown pretraining task {task!r}; expected one of {TEXT_TASKS + VISION_TASKS}")
+    raise ValueError(
+        f"unknown pretraining task {task!r}; expected one of {TEXT_TASKS + VISION_TASKS + SCENE_TASKS}"
+    )
 
 
 def as_row(example: Example) -> dict[str, Any]:

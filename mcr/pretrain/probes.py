@@ -9,7 +9,12 @@
 * ``point_iou50``  share of ``point`` questions about a drawn object answered with IoU > 0.5;
 * ``point_absent`` share of ``point`` questions about a look the image lacks answered "nowhere"
   (a quarter of the trained ``point`` questions; without it ``point_iou50`` cannot tell a model
-  that finds the object from one that boxes whatever it is asked for).
+  that finds the object from one that boxes whatever it is asked for);
+* ``scene_point_iou50`` share of ``scene_point`` questions about a drawn look answered with a box
+  of IoU > 0.5 with one of its boxes (and no more boxes than it has): pointing on images like the
+  task's, with look-alikes and up to 7 objects;
+* ``scene_absent``  share of ``scene_point`` questions about a named look the image lacks
+  answered "nowhere".
 """
 
 from __future__ import annotations
@@ -21,12 +26,22 @@ from typing import Any
 
 from mcr.contract.matching import iou
 from mcr.image_space import ImageSpace
-from mcr.pretrain.corpus import NOWHERE, SEED_OFFSET, Example, as_row, text_example, vision_example
+from mcr.pretrain.corpus import (
+    NOWHERE,
+    SEED_OFFSET,
+    Example,
+    as_row,
+    scene_example,
+    text_example,
+    vision_example,
+)
 
 _ITEM = re.compile(r"(\w+) (\w+) \[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
 _BOX = re.compile(r"^\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]$")
+_ANY_BOX = re.compile(r"\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
 PROBE_NAMES = (
-    "copy", "names", "copy_new", "names_new", "colour_shape", "box_iou50", "point_iou50", "point_absent"
+    "copy", "names", "copy_new", "names_new", "colour_shape", "box_iou50", "point_iou50", "point_absent",
+    "scene_point_iou50", "scene_absent",
 )  # fmt: skip
 PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
 
@@ -39,6 +54,18 @@ def _absent_points(rng: random.Random, n: int, max_objects: int, space: ImageSpa
         if example.answer == NOWHERE:
             absent.append(example)
     return absent
+
+
+def _scene_points(rng: random.Random, n: int, space: ImageSpace) -> tuple[list[Example], list[Example]]:
+    """``n`` ``scene_point`` questions about a drawn look and ``n`` about a look the image lacks."""
+    shown: list[Example] = []
+    absent: list[Example] = []
+    while len(shown) < n or len(absent) < n:
+        example = scene_example(rng, "scene_point", space)
+        pile = absent if example.answer == NOWHERE else shown
+        if len(pile) < n:
+            pile.append(example)
+    return shown, absent
 
 
 def probe_set(n: int, space: ImageSpace, *, max_objects: int = 4) -> dict[str, list[Example]]:
@@ -58,6 +85,7 @@ def probe_set(n: int, space: ImageSpace, *, max_objects: int = 4) -> dict[str, l
     }
     # drawn last, so that the probes above are the examples they always were
     probes["point_absent"] = _absent_points(rng, n, max_objects, space)
+    probes["scene_point"], probes["scene_absent"] = _scene_points(rng, n, space)
     return probes
 
 
@@ -84,6 +112,17 @@ def score_points(examples: Sequence[Example], answers: Sequence[str]) -> float:
         gold = _BOX.match(example.answer)
         if found and gold:
             hits += iou(tuple(map(float, found.groups())), tuple(map(float, gold.groups()))) > 0.5
+    return hits / max(1, len(examples))
+
+
+def score_scene_points(examples: Sequence[Example], answers: Sequence[str]) -> float:
+    """Share of answers with a box of IoU > 0.5 with one of the look's boxes and no more boxes
+    than the look has (a model listing every object does not score)."""
+    hits = 0
+    for example, answer in zip(examples, answers, strict=True):
+        found = [tuple(map(float, b)) for b in _ANY_BOX.findall(answer)]
+        gold = [tuple(map(float, b)) for b in _ANY_BOX.findall(example.answer)]
+        hits += 0 < len(found) <= len(gold) and any(iou(f, g) > 0.5 for f in found for g in gold)
     return hits / max(1, len(examples))
 
 
@@ -116,4 +155,6 @@ def run_probes(
         **score_captions(probes["caption"], answers["caption"]),
         "point_iou50": score_points(probes["point"], answers["point"]),
         "point_absent": exact("point_absent"),  # every answer there is NOWHERE
+        "scene_point_iou50": score_scene_points(probes["scene_point"], answers["scene_point"]),
+        "scene_absent": exact("scene_absent"),
     }
