@@ -1,0 +1,57 @@
+"""bench/base_pointing.py: the task's entities asked about as the base was taught to point,
+scored by value, and bases measured side by side on the recipe's test posts."""
+
+from __future__ import annotations
+
+import json
+
+from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE
+
+from helpers.runs import load_bench
+
+
+def test_each_gold_entity_becomes_a_pointing_question_with_its_colour_and_shape(synth_root):
+    from mcr.config import load_recipe
+    from mcr.task_data import load_split, task_rows
+
+    bench = load_bench("base_pointing")
+    recipe = load_recipe(["recipe=tiny", f"data.root={synth_root}", f"data.images={synth_root / 'images'}"])
+    rows = task_rows(recipe, load_split(recipe, "test"))
+    questions = bench.pointing_questions(rows)
+    golds = [g for row in rows for g in json.loads(row["gold"])]
+    assert len(questions) == len(golds) and any(b for _, b in questions) and any(not b for _, b in questions)
+    for (example, boxes), gold in zip(questions, golds, strict=True):
+        colour, shape = example.prompt.removeprefix("Where is the ").removesuffix("?").split()
+        assert shape == SHAPE_OF_TYPE[gold["type"]] and boxes == (gold["bbox"] or [])
+        row = next(r for r in rows if gold in json.loads(r["gold"]))
+        assert colour in row["text"].split()
+        assert example.answer == ("; ".join(f"[{', '.join(map(str, b))}]" for b in boxes) or "nowhere")
+
+
+def test_pointing_is_scored_by_value():
+    bench = load_bench("base_pointing")
+    golds = [[[10, 10, 50, 50]], [[10, 10, 50, 50], [100, 10, 140, 50]], [[10, 10, 50, 50]], [], []]
+    answers = ["[12, 12, 50, 50]", "[100, 12, 140, 50]", "nowhere", "nowhere", "[0, 0, 30, 30]"]
+    assert bench.score(golds, answers) == {
+        "shown": 3,
+        "absent": 2,
+        "iou50_shown": 2 / 3,  # the first two: one of the entity's boxes found
+        "nowhere_shown": 1 / 3,
+        "nowhere_absent": 1 / 2,
+    }
+
+
+def test_bases_are_measured_side_by_side_on_the_test_posts(synth_root, tiny_model_dir, tmp_path, capsys):
+    bench = load_bench("base_pointing")
+    out = tmp_path / "pointing.json"
+    data = [f"data.root={synth_root}", f"data.images={synth_root / 'images'}"]
+    bases = ["mcr:tiny-base", str(tiny_model_dir)]
+    results = bench.main([*bases, "--posts", "4", "--out", str(out), "--", *data])
+    assert list(results) == bases and json.loads(out.read_text()) == results
+    # the same questions for both: as many entities as the four posts name
+    assert len({(r["shown"], r["absent"]) for r in results.values()}) == 1
+    # random weights never answer in the pointing format
+    assert results[str(tiny_model_dir)]["iou50_shown"] == 0.0
+    assert results[str(tiny_model_dir)]["nowhere_absent"] == 0.0
+    printed = capsys.readouterr().out
+    assert "| mcr:tiny-base |" in printed and '"nowhere" when not shown' in printed
