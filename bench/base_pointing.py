@@ -29,7 +29,7 @@ _BOX = re.compile(r"\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
 def pointing_questions(rows: list[dict[str, Any]]) -> list[tuple[Any, list[list[float]]]]:
     """(pretraining-style question, the entity's gold boxes; [] when not shown) per gold entity."""
     from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE, mentioned_colour
-    from mcr.pretrain.corpus import NOWHERE, Example
+    from mcr.pretrain.corpus import NOWHERE, Example, box_text
 
     questions = []
     for row in rows:
@@ -38,7 +38,7 @@ def pointing_questions(rows: list[dict[str, Any]]) -> list[tuple[Any, list[list[
             if colour is None:
                 raise ValueError(f"post {row['id']}: no colour is mentioned with {gold['entity']!r}")
             boxes = gold["bbox"] or []
-            answer = "; ".join("[" + ", ".join(str(v) for v in box) + "]" for box in boxes) or NOWHERE
+            answer = "; ".join(box_text(box) for box in boxes) or NOWHERE
             prompt = f"Where is the {colour} {SHAPE_OF_TYPE[gold['type']]}?"
             questions.append((Example("point", prompt, answer, row["image"]), boxes))
     return questions

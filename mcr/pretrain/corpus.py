@@ -18,8 +18,8 @@ Vision, on images of coloured shapes drawn as the GMNER generator draws them:
 * ``point``    "Where is the red circle?" -> "[x1, y1, x2, y2]", or "nowhere" when it is absent.
 
 and on images drawn as the GMNER generator draws a post's (the looks a post names, each shown
-with the task's rate and sometimes twice, look-alikes sharing a colour or a shape with them,
-distractors; up to 7 objects, the same look now and then twice), its text never shown:
+at the task's rate and now and then twice, look-alikes sharing a colour or a shape with them,
+distractors; more than four objects in about a quarter of them), its text never shown:
 
 * ``scene_caption`` as ``caption`` ("nothing" for an image without objects);
 * ``scene_point``   "Where is the red circle?" about a look the post names -> its boxes, top to
@@ -34,6 +34,7 @@ and CVO teach. Text tasks carry a blank 56x56 image (4 visual tokens) so that ev
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,8 +89,16 @@ def draw_scene(rng: random.Random, n_objects: int) -> SynthPost:
     return SynthPost("scene", [], [], [], objects, size)
 
 
-def _box_text(box: list[int]) -> str:
+Looks = tuple[tuple[str, str, tuple[int, int, int, int]], ...]  # (colour, shape, model box)
+
+
+def box_text(box: Sequence[int]) -> str:
+    """A box as the corpus writes it: "[x1, y1, x2, y2]"."""
     return "[" + ", ".join(str(v) for v in box) + "]"
+
+
+def _caption(objects: Looks) -> str:
+    return "; ".join(f"{color} {shape} {box_text(box)}" for color, shape, box in objects)
 
 
 def vision_example(rng: random.Random, task: str, max_objects: int, space: ImageSpace) -> Example:
@@ -97,17 +106,13 @@ def vision_example(rng: random.Random, task: str, max_objects: int, space: Image
     image = render_image(scene, rng)
     objects = _sorted_objects(scene, space)
     if task == "caption":
-        answer = "; ".join(f"{color} {shape} {_box_text(list(box))}" for color, shape, box in objects)
-        return Example(task, "Describe the objects.", answer, image, objects)
+        return Example(task, "Describe the objects.", _caption(objects), image, objects)
     if rng.random() < 0.25:  # ask for a look that is not there
         present = {(c, s) for c, s, _ in objects}
         color, shape = rng.choice([(c, s) for c in COLORS for s in SHAPES if (c, s) not in present])
         return Example(task, f"Where is the {color} {shape}?", NOWHERE, image, objects)
     color, shape, box = rng.choice(objects)
-    return Example(task, f"Where is the {color} {shape}?", _box_text(list(box)), image, objects)
-
-
-Looks = tuple[tuple[str, str, tuple[int, int, int, int]], ...]  # (colour, shape, model box)
+    return Example(task, f"Where is the {color} {shape}?", box_text(box), image, objects)
 
 
 def _sorted_objects(scene: SynthPost, space: ImageSpace) -> Looks:
@@ -125,11 +130,10 @@ def scene_example(rng: random.Random, task: str, space: ImageSpace) -> Example:
     image = render_image(scene, rng)
     objects = _sorted_objects(scene, space)
     if task == "scene_caption":  # a post's image may show nothing at all
-        answer = "; ".join(f"{color} {shape} {_box_text(list(box))}" for color, shape, box in objects)
-        return Example(task, "Describe the objects.", answer or NOTHING, image, objects)
+        return Example(task, "Describe the objects.", _caption(objects) or NOTHING, image, objects)
     entity = rng.choice(scene.entities)
     color, shape = entity.color, SHAPE_OF_TYPE[entity.type]
-    boxes = [_box_text(list(box)) for c, s, box in objects if (c, s) == (color, shape)]
+    boxes = [box_text(box) for c, s, box in objects if (c, s) == (color, shape)]
     return Example(task, f"Where is the {color} {shape}?", "; ".join(boxes) or NOWHERE, image, objects)
 
 

@@ -12,7 +12,7 @@
   that finds the object from one that boxes whatever it is asked for);
 * ``scene_point_iou50`` share of ``scene_point`` questions about a drawn look answered with a box
   of IoU > 0.5 with one of its boxes (and no more boxes than it has): pointing on images like the
-  task's, with look-alikes and up to 7 objects;
+  task's, with look-alikes and often more than four objects;
 * ``scene_absent``  share of ``scene_point`` questions about a named look the image lacks
   answered "nowhere".
 """

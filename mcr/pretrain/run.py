@@ -103,7 +103,7 @@ def grounding_schedule(scale: float = 1.0) -> list[Stage]:
 # Continuing the base on images like the task's: its pointing carried over to the task's images
 # poorly (IoU > 0.5 for 9% of a test split's shown entities against 19-25% on its own scenes of
 # 1-4 distinct looks) and it never answered "nowhere" there. Half the vision rows draw scenes as
-# the GMNER generator does (look-alikes, distractors, named looks not drawn, up to 7 objects).
+# the GMNER generator does (look-alikes, distractors, named looks not drawn, often 5-9 objects).
 SCENES = {**TEXT_AND_VISION, "caption": 2.0, "point": 2.0, "scene_caption": 3.0, "scene_point": 6.0}
 
 
