@@ -444,11 +444,13 @@ class Bench:
         return self.args.budget_s - (time.perf_counter() - self.started)
 
     def data(self, image_size: tuple[int, int]) -> Path:
-        from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
+        from mcr.benchmarks.gmner.synthetic import Layout, write_synthetic_gmner
 
         root = self.work / f"data-{image_size[0]}x{image_size[1]}"
         if not (root / "txt").is_dir():
-            write_synthetic_gmner(root, self.args.posts, seed=0, image_sizes=(image_size,), progress=False)
+            write_synthetic_gmner(
+                root, self.args.posts, seed=0, layout=Layout("free", (image_size,)), progress=False
+            )
         return root
 
     def model(self, size: str) -> Path:

@@ -125,6 +125,14 @@ class SynthArgs:
         default_factory=lambda: [0.8, 0.1, 0.1],
         metadata={"help": "Shares of train, dev and test among the n examples."},
     )
+    layout: str = field(
+        default="free",
+        metadata={
+            "help": "Where synthetic GMNER images draw their objects (LAYOUTS in "
+            "mcr.benchmarks.gmner.synthetic): free (four sizes, anywhere) or grid (one size, "
+            "objects in cells of 2x2 visual tokens)."
+        },
+    )
 
 
 @dataclass

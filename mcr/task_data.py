@@ -22,7 +22,13 @@ def ensure_data(recipe: Recipe) -> None:
         return
     logger.info("synthesizing %d %s examples at %s", synth.n, task.name, recipe.data.root)
     task.synthesize(
-        recipe.data.root, synth.n, synth.seed, images=recipe.data.images, splits=tuple(synth.splits)
+        recipe.data.root,
+        synth.n,
+        synth.seed,
+        images=recipe.data.images,
+        splits=tuple(synth.splits),
+        layout=synth.layout,
+        factor=recipe.image_space.factor,
     )
 
 

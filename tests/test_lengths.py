@@ -12,7 +12,7 @@ from trl.data_utils import prepare_multimodal_messages
 from mcr.benchmarks.gmner.release import load_twitter_gmner
 from mcr.benchmarks.gmner.rows import rows as gmner_rows
 from mcr.benchmarks.gmner.rows import sft_example
-from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
+from mcr.benchmarks.gmner.synthetic import Layout, write_synthetic_gmner
 from mcr.config import load_recipe
 from mcr.data.rows import rows_dataset
 from mcr.image_space import ImageSpace
@@ -33,7 +33,7 @@ SPACE = ImageSpace(3136, MAX_PIXELS)
 @pytest.fixture(scope="module")
 def big_images(tmp_path_factory):
     root = tmp_path_factory.mktemp("big") / "gmner"
-    write_synthetic_gmner(root, n=12, seed=1, image_sizes=((640, 480), (1280, 960)), progress=False)
+    write_synthetic_gmner(root, n=12, seed=1, layout=Layout("big", ((640, 480), (1280, 960))), progress=False)
     return load_twitter_gmner(root, "train", images=root / "images")
 
 

@@ -11,8 +11,10 @@ import pytest
 from mcr.benchmarks.gmner.release import SPLITS, load_twitter_gmner
 from mcr.benchmarks.gmner.synthetic import (
     COLORS,
+    LAYOUTS,
     SHAPE_OF_TYPE,
     generate_post,
+    get_layout,
     mentioned_colour,
     render_image,
     write_synthetic_gmner,
@@ -50,10 +52,11 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
     assert _digest(a) != _digest(c)
 
 
-def test_boxes_are_exact():
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_boxes_are_exact(layout):
     rng = random.Random(0)
     for i in range(40):
-        post = generate_post(rng, f"S_{i}")
+        post = generate_post(rng, f"S_{i}", layout=LAYOUTS[layout])
         pixels = np.asarray(render_image(post, random.Random(i)))  # PNG-exact, before JPEG
         for obj in post.objects:
             x1, y1, x2, y2 = obj.box
@@ -66,10 +69,11 @@ def test_boxes_are_exact():
             assert not near.any()
 
 
-def test_entity_look_is_tied_to_the_text():
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_entity_look_is_tied_to_the_text(layout):
     rng = random.Random(1)
     for i in range(200):
-        post = generate_post(rng, f"S_{i}")
+        post = generate_post(rng, f"S_{i}", layout=LAYOUTS[layout])
         for ent in post.entities:
             assert ent.color in post.tokens  # the text says which colour to look for
             assert post.tokens[ent.start : ent.start + len(ent.tokens)] == ent.tokens
@@ -93,13 +97,16 @@ def test_the_colour_mentioned_with_each_entity_is_read_back_from_the_text():
     assert mentioned_colour("Messi scores again for Inter Miami", "Messi", "PER") is None
 
 
-def test_data_contains_the_modality_traps():
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_data_contains_the_modality_traps(layout):
     rng = random.Random(2)
-    unshown = distractors = lookalikes = multi_box = 0
+    unshown = distractors = lookalikes = multi_box = entities = most_objects = 0
     for i in range(300):
-        post = generate_post(rng, f"S_{i}")
+        post = generate_post(rng, f"S_{i}", layout=LAYOUTS[layout])
         named = {(SHAPE_OF_TYPE[e.type], e.color) for e in post.entities}
         unshown += sum(e.shown == 0 for e in post.entities)
+        entities += len(post.entities)
+        most_objects = max(most_objects, len(post.objects))
         multi_box += sum(e.shown > 1 for e in post.entities)
         for obj in post.objects:
             if (obj.shape, obj.color) in named:
@@ -107,6 +114,31 @@ def test_data_contains_the_modality_traps():
             distractors += 1
             lookalikes += any(obj.shape == s or obj.color == c for s, c in named)
     assert unshown > 100 and distractors > 100 and lookalikes > 50 and multi_box > 5
+    # every layout keeps the traps' rates: about 40% of the entities named but not shown, and
+    # images of up to 9 objects
+    assert 0.35 < unshown / entities < 0.45 and most_objects >= 9
+
+
+def test_the_grid_layout_puts_every_object_on_two_by_two_visual_tokens():
+    from mcr.image_space import ImageSpace
+
+    grid, space = LAYOUTS["grid"], ImageSpace(56 * 56, 224 * 224)
+    rng = random.Random(4)
+    cells = set()
+    for i in range(200):
+        post = generate_post(rng, f"S_{i}", layout=grid)
+        assert post.size == (224, 224) and space.input_size(*post.size) == (224, 224)  # never resized
+        for obj in post.objects:
+            x1, y1, x2, y2 = obj.box
+            assert (x1 - 2) % 56 == 0 and (y1 - 2) % 56 == 0 and (x2 - x1, y2 - y1) == (52, 52)
+            cells.add((x1, y1))
+        assert len({o.box for o in post.objects}) == len(post.objects)  # one object a cell
+    assert len(cells) == 16  # every cell of the 4x4 grid is used
+    # the families with 32-pixel tokens keep cells of 2x2 tokens
+    assert grid.scaled(32).image_sizes == ((256, 256),) and grid.scaled(32).cell == 64
+    assert LAYOUTS["free"].scaled(32) is LAYOUTS["free"]
+    with pytest.raises(ValueError, match="known: \\['free', 'grid'\\]"):
+        get_layout("tiles")
 
 
 def test_synth_command(tmp_path, capsys):
@@ -148,3 +180,13 @@ def test_real_size_images_keep_the_layout_and_exact_boxes(tmp_path, capsys):
             ["data", "synth", "gmner", "--out", str(tmp_path / "bad"), "--n", "10", "--image-size", "64x48"]
         )
     assert "expected WIDTHxHEIGHT of at least 112x112, got '64x48'" in capsys.readouterr().err
+
+
+def test_synth_command_draws_the_grid_layout(tmp_path, capsys):
+    from PIL import Image
+
+    mcr_main(["data", "synth", "gmner", "--out", str(tmp_path / "g"), "--n", "10", "--layout", "grid"])
+    assert {Image.open(p).size for p in (tmp_path / "g" / "images").glob("*.jpg")} == {(224, 224)}
+    with pytest.raises(ValueError, match="does not combine with --layout grid"):
+        grid_and_size = ["--layout", "grid", "--image-size", "640x480"]
+        mcr_main(["data", "synth", "gmner", "--out", str(tmp_path / "x"), "--n", "10", *grid_and_size])

@@ -57,6 +57,8 @@ class TrainingTask(Benchmark, Protocol):
         *,
         images: str | Path | None = None,
         splits: tuple[float, float, float] = (0.8, 0.1, 0.1),
+        layout: str = "free",
+        factor: int = 28,
     ) -> Path: ...
 
     def synth_arguments(self, parser: argparse.ArgumentParser) -> None: ...

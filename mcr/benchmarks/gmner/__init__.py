@@ -140,11 +140,16 @@ class GmnerBenchmark:
         *,
         images: str | Path | None = None,
         splits: tuple[float, float, float] = (0.8, 0.1, 0.1),
+        layout: str = "free",
+        factor: int = 28,
     ) -> Path:
-        from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
+        from mcr.benchmarks.gmner.synthetic import get_layout, write_synthetic_gmner
 
         dirname = "images" if images is None else os.path.relpath(images, root)
-        return write_synthetic_gmner(root, n, seed, splits=splits, images_dirname=dirname, progress=False)
+        drawn = get_layout(layout).scaled(factor)
+        return write_synthetic_gmner(
+            root, n, seed, splits=splits, images_dirname=dirname, layout=drawn, progress=False
+        )
 
     # the mcr command --------------------------------------------------------------------
     def score_arguments(self, parser: argparse.ArgumentParser) -> None:
@@ -185,12 +190,25 @@ class GmnerBenchmark:
             type=image_size_arg,
             help="WIDTHxHEIGHT of every image, e.g. 640x480 (default: small sizes for CPU runs)",
         )
+        parser.add_argument(
+            "--layout",
+            default="free",
+            choices=("free", "grid"),
+            help="where objects are drawn: free (four small sizes, anywhere) or grid (224x224, in cells "
+            "of 2x2 visual tokens)",
+        )
 
     def synth(self, args: argparse.Namespace) -> dict:
-        from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
+        from mcr.benchmarks.gmner.synthetic import Layout, get_layout, write_synthetic_gmner
 
-        kwargs = {"image_sizes": (args.image_size,)} if args.image_size else {}
-        out = write_synthetic_gmner(args.out, args.n, args.seed, **kwargs)
+        layout = get_layout(args.layout)
+        if args.image_size:
+            if layout.cell:
+                raise ValueError(
+                    "--image-size draws objects anywhere: it does not combine with --layout grid"
+                )
+            layout = Layout("free", (args.image_size,))
+        out = write_synthetic_gmner(args.out, args.n, args.seed, layout=layout)
         stats = {split: gmner_stats(load_twitter_gmner(out, split)) for split in SPLITS}
         return {"root": str(out), "images": str(out / "images"), "splits": stats}
 

@@ -18,7 +18,7 @@ Boxes are exact: every object is drawn to touch all four sides of its box.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -249,15 +249,73 @@ def place_box(rng: random.Random, size: tuple[int, int], taken: list[tuple[int, 
     return None
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where the synthetic world draws: the image sizes and how objects are placed.
+
+    ``cell == 0`` places objects of 36-72 pixels a side anywhere (``place_box``). ``cell > 0``
+    cuts the image into square cells of that many pixels and draws each object in a free cell,
+    ``margin`` pixels inside its sides: with cells of two visual tokens (56 pixels for the
+    28-pixel families) on images that are never resized, an object always covers the same 2x2
+    tokens of the model's grid and its box is one of a few the model can learn to write.
+    """
+
+    name: str
+    image_sizes: tuple[tuple[int, int], ...]
+    cell: int = 0
+    margin: int = 2
+
+    def place(self, rng: random.Random, size: tuple[int, int], taken: list[tuple[int, int, int, int]]):
+        """A free box for one more object (added to ``taken``), or None when there is no room."""
+        if not self.cell:
+            return place_box(rng, size, taken)
+        c, m = self.cell, self.margin
+        cells = [
+            (x, y, x + c, y + c)
+            for y in range(0, size[1] - c + 1, c)
+            for x in range(0, size[0] - c + 1, c)
+            if (x + m, y + m, x + c - m, y + c - m) not in taken
+        ]
+        if not cells:
+            return None
+        x1, y1, x2, y2 = rng.choice(cells)
+        box = (x1 + m, y1 + m, x2 - m, y2 - m)
+        taken.append(box)
+        return box
+
+    def scaled(self, factor: int) -> Layout:
+        """This layout for a family whose visual tokens are ``factor`` pixels a side (the layouts
+        below are drawn for 28): grid layouts keep their cells two tokens wide."""
+        if not self.cell or factor == 28:
+            return self
+        sizes = tuple((w * factor // 28, h * factor // 28) for w, h in self.image_sizes)
+        return replace(self, image_sizes=sizes, cell=self.cell * factor // 28)
+
+
+LAYOUTS = {
+    layout.name: layout
+    for layout in (
+        Layout("free", IMAGE_SIZES),  # four sizes, resized by the model, objects anywhere
+        Layout("grid", ((224, 224),), cell=56),  # one 8x8-token size, 16 cells of 2x2 tokens
+    )
+}
+
+
+def get_layout(name: str) -> Layout:
+    if name not in LAYOUTS:
+        raise ValueError(f"unknown synthetic layout {name!r}; known: {sorted(LAYOUTS)}")
+    return LAYOUTS[name]
+
+
 def generate_post(
     rng: random.Random,
     post_id: str,
     *,
     p_shown: float = 0.6,
-    image_sizes: tuple[tuple[int, int], ...] = IMAGE_SIZES,
+    layout: Layout = LAYOUTS["free"],
 ) -> SynthPost:
-    """Draw one post: its tokens and BIO tags, its entities and the objects of its image
-    (of one of ``image_sizes``, (width, height))."""
+    """Draw one post: its tokens and BIO tags, its entities and the objects of its image, placed
+    as ``layout`` places them."""
     n_entities = rng.choices((1, 2, 3, 4), weights=(3, 4, 3, 2))[0]
     entities: list[SynthEntity] = []
     used_looks: set[tuple[str, str]] = set()
@@ -296,14 +354,14 @@ def generate_post(
     add_plain(rng.choice(_SUFFIXES).format(u=user, h=hashtag))
 
     # Image: shown entities (sometimes twice), then distractors and look-alikes.
-    size = rng.choice(image_sizes)
+    size = rng.choice(layout.image_sizes)
     taken: list[tuple[int, int, int, int]] = []
     objects: list[SynthObject] = []
     named_looks = {(SHAPE_OF_TYPE[e.type], e.color) for e in entities}
     for ent in entities:
         if rng.random() < p_shown:
             for _ in range(2 if rng.random() < 0.1 else 1):
-                box = place_box(rng, size, taken)
+                box = layout.place(rng, size, taken)
                 if box is not None:
                     objects.append(SynthObject(SHAPE_OF_TYPE[ent.type], ent.color, box))
                     ent.shown += 1
@@ -320,7 +378,7 @@ def generate_post(
     for shape, color in distractors:
         if (shape, color) in named_looks:
             continue  # it would show a named entity
-        box = place_box(rng, size, taken)
+        box = layout.place(rng, size, taken)
         if box is not None:
             objects.append(SynthObject(shape, color, box))
     rng.shuffle(objects)
@@ -385,14 +443,14 @@ def write_synthetic_gmner(
     *,
     splits=(0.8, 0.1, 0.1),
     images_dirname: str = "images",
-    image_sizes: tuple[tuple[int, int], ...] = IMAGE_SIZES,
+    layout: Layout = LAYOUTS["free"],
     progress: bool = True,
 ) -> Path:
     """Write ``n`` synthetic posts under ``out`` in the Twitter-GMNER release layout.
 
     ``out/txt/{train,dev,test}.txt``, ``out/xml/<id>.xml`` and ``out/<images_dirname>/<id>.jpg``;
-    images take one of ``image_sizes`` ((width, height); the default keeps them small for CPU
-    runs). The same arguments always give the same files.
+    images drawn as ``layout`` says (its sizes, (width, height), and placement; the default's
+    keep them small for CPU runs). The same arguments always give the same files.
     """
     if n < 3:
         raise ValueError(f"n must be at least 3 (one post per split), got {n}")
@@ -406,7 +464,7 @@ def write_synthetic_gmner(
     for split, (lo, hi) in bounds.items():
         with open(out / "txt" / f"{split}.txt", "w", encoding="utf-8") as txt:
             for i in tqdm(range(lo, hi), desc=f"synth gmner {split}", disable=not progress):
-                post = generate_post(rng, f"S_{i}", image_sizes=image_sizes)
+                post = generate_post(rng, f"S_{i}", layout=layout)
                 txt.write(conll_block(post))
                 xml = voc_xml(post)
                 if xml is not None:

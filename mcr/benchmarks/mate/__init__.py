@@ -107,9 +107,15 @@ class MateBenchmark:
         *,
         images: str | Path | None = None,
         splits: tuple[float, float, float] = (0.8, 0.1, 0.1),
+        layout: str = "free",
+        factor: int = 28,
     ) -> Path:
         from mcr.benchmarks.mate.synthetic import write_synthetic_mate
 
+        if layout != "free":
+            raise ValueError(
+                f"data.synth.layout={layout!r}: synthetic MATE scenes have one layout of their own"
+            )
         return write_synthetic_mate(root, n, seed, splits=splits, progress=False)
 
     # the mcr command --------------------------------------------------------------------
