@@ -27,7 +27,7 @@ from mcr.rewards import Reward, reward_set
 from mcr.rewards.monitors import MONITOR_REWARDS, MONITORS
 from mcr.runtime import configure_wandb, leave_process_group, process_state, setup_logging
 from mcr.task_data import ensure_data, load_split, task_rows
-from mcr.training import train_and_save
+from mcr.training import on_cpu_defaults, train_and_save
 
 logger = logging.getLogger("mcr.train_grpo")
 
@@ -46,7 +46,7 @@ def main(recipe: Recipe) -> dict:
     if recipe.monitors.enabled:  # logged beside the rewards, weight 0: they never change the reward
         monitors = [Reward(name) for name in MONITOR_REWARDS if name not in recipe.rewards.funcs]
         reward_funcs, reward_weights = reward_funcs + monitors, reward_weights + [0.0] * len(monitors)
-    grpo_kwargs = {**recipe.grpo, "output_dir": recipe.grpo_output_dir}
+    grpo_kwargs = on_cpu_defaults({**recipe.grpo, "output_dir": recipe.grpo_output_dir})
     training_args = GRPOConfig(
         **grpo_kwargs,
         seed=recipe.seed,

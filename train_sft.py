@@ -24,7 +24,7 @@ from mcr.models import ensure_model, load_processor, lora_config, model_init_kwa
 from mcr.mrsi import prepare_mrsi
 from mcr.runtime import configure_wandb, leave_process_group, process_state, setup_logging
 from mcr.task_data import ensure_data, load_split
-from mcr.training import train_and_save
+from mcr.training import on_cpu_defaults, train_and_save
 
 logger = logging.getLogger("mcr.train_sft")
 
@@ -39,7 +39,7 @@ def main(recipe: Recipe) -> dict:
     setup_logging(state.is_main_process)
     transformers.set_seed(recipe.seed)
 
-    sft_kwargs = {**recipe.sft, "output_dir": recipe.sft_output_dir}
+    sft_kwargs = on_cpu_defaults({**recipe.sft, "output_dir": recipe.sft_output_dir})
     training_args = SFTConfig(**sft_kwargs, seed=recipe.seed, model_init_kwargs=model_init_kwargs(recipe))
     configure_wandb(training_args.report_to, training_args.output_dir)
     logger.info("recipe %s -> %s", recipe.name, training_args.output_dir)

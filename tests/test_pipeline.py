@@ -62,6 +62,15 @@ def test_sft_trains_the_adapter_on_d1(sft_run):
     assert injected["styles"] == dict(recipe.mrsi.styles) and injected["records"] == 24
 
 
+def test_cpu_training_runs_in_fp32_without_activation_checkpointing(sft_run):
+    """TRL's configs default to bf16 and activation checkpointing; the tiny recipe sets neither,
+    and on a CPU MCR trains in fp32 without recomputing activations."""
+    tmp, recipe, _ = sft_run
+    assert not {"bf16", "gradient_checkpointing", "activation_checkpointing"} & set(recipe.sft)
+    args = torch.load(tmp / "sft" / "training_args.bin", weights_only=False)
+    assert args.bf16 is False and args.activation_checkpointing is False
+
+
 def test_sft_loss_is_on_the_completion_only(sft_run, tiny_model_dir):
     """TRL masks the prompt of prompt/completion data: the labels cover the assistant turn alone."""
     import datasets
@@ -96,6 +105,8 @@ def test_grpo_starts_from_the_sft_adapter(sft_run, tiny_model_dir, merge):
     )
     train_grpo.main(recipe)
     assert (out / "adapter_model.safetensors").is_file()
+    args = torch.load(out / "training_args.bin", weights_only=False)
+    assert args.bf16 is False and args.activation_checkpointing is False  # fp32 on the CPU
     sft = load_file(tmp / "sft" / "adapter_model.safetensors")
     grpo = load_file(out / "adapter_model.safetensors")
     if merge:
