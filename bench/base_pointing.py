@@ -26,8 +26,13 @@ ROOT = Path(__file__).resolve().parent.parent
 _BOX = re.compile(r"\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
 
 
-def pointing_questions(rows: list[dict[str, Any]]) -> list[tuple[Any, list[list[float]]]]:
-    """(pretraining-style question, the entity's gold boxes; [] when not shown) per gold entity."""
+def pointing_questions(
+    rows: list[dict[str, Any]], *, after_post: bool = False
+) -> list[tuple[Any, list[list[float]]]]:
+    """(pretraining-style question, the entity's gold boxes; [] when not shown) per gold entity.
+    With ``after_post`` the question follows the post's words, as ``point_far`` asks it ("Read
+    these words: <post>. Where is ...?"): the box is then written as far from the image as in
+    the task."""
     from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE, mentioned_colour
     from mcr.pretrain.corpus import NOWHERE, Example, box_text
 
@@ -40,6 +45,8 @@ def pointing_questions(rows: list[dict[str, Any]]) -> list[tuple[Any, list[list[
             boxes = gold["bbox"] or []
             answer = "; ".join(box_text(box) for box in boxes) or NOWHERE
             prompt = f"Where is the {colour} {SHAPE_OF_TYPE[gold['type']]}?"
+            if after_post:
+                prompt = f"Read these words: {row['text']}. {prompt}"
             questions.append((Example("point", prompt, answer, row["image"]), boxes))
     return questions
 
@@ -101,6 +108,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--posts", type=int, default=300, help="the first N posts of the test split")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", default=None, help="also write the results here as JSON")
+    parser.add_argument(
+        "--after-post",
+        action="store_true",
+        help="ask each question after the post's words (point_far's form)",
+    )
     argv = sys.argv[1:] if argv is None else list(argv)
     split = argv.index("--") if "--" in argv else len(argv)  # after --: overrides of recipe=tiny
     args, overrides = parser.parse_args(argv[:split]), argv[split + 1 :]
@@ -111,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     recipe = load_recipe(["recipe=tiny", *overrides])
     ensure_data(recipe)  # the recipe's synthetic data, written when missing
     rows = task_rows(recipe, load_split(recipe, "test"))[: args.posts]
-    questions = pointing_questions(rows)
+    questions = pointing_questions(rows, after_post=args.after_post)
     results = {base: measure(base, questions, args.batch_size) for base in args.bases}
     print(table(results))
     if args.out:

@@ -9,8 +9,9 @@ import random
 import re
 
 import pytest
+import torch
 
-from mcr.benchmarks.gmner.synthetic import NAME_PARTS, SHAPE_OF_TYPE
+from mcr.benchmarks.gmner.synthetic import LAYOUTS, NAME_PARTS, SHAPE_OF_TYPE
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
     NOTHING,
@@ -25,8 +26,17 @@ from mcr.pretrain.corpus import (
     draw_example,
     scene_example,
     text_example,
+    vision_example,
 )
-from mcr.pretrain.probes import PROBE_SEED, probe_set, score_captions, score_points, score_scene_points
+from mcr.pretrain.probes import (
+    PROBE_NAMES,
+    PROBE_SEED,
+    probe_set,
+    run_probes,
+    score_captions,
+    score_points,
+    score_scene_points,
+)
 from mcr.pretrain.run import SCENES, SCHEDULES, TEXT_AND_VISION, _stream, default_schedule, model_card
 from mcr.prompts import available_styles
 from mcr.shipped import shipped_model
@@ -35,7 +45,7 @@ SPACE = ImageSpace(56 * 56, 224 * 224)
 
 
 def test_the_corpus_holds_unimodal_skills_and_nothing_of_the_tasks():
-    examples = corpus(600, seed=0, mix=TEXT_AND_VISION, max_objects=4, space=SPACE)
+    examples = corpus(600, seed=0, mix={**TEXT_AND_VISION, "point_far": 1.0}, max_objects=4, space=SPACE)
     assert {e.task for e in examples} == set(TEXT_TASKS + VISION_TASKS)
     for e in examples:
         text = e.prompt + " " + e.answer
@@ -117,6 +127,74 @@ def test_scene_probes_are_split_by_answer_and_drawn_after_the_others():
     assert {e.task for e in probes["scene_point"] + probes["scene_absent"]} == {"scene_point"}
 
 
+def test_point_far_asks_the_question_after_a_run_of_words():
+    """``point_far``: the pointing question after 1-60 random words, so that its answer is written
+    2-130 tokens from the image; the answer is the plain question's."""
+    rng = random.Random(SEED_OFFSET)
+    examples = [vision_example(rng, "point_far", 4, SPACE) for _ in range(200)]
+    lengths = []
+    for e in examples:
+        words, question = e.prompt.removeprefix("Read these words: ").rsplit(". Where is the ", 1)
+        colour, shape = question.removesuffix("?").split()
+        lengths.append(len(words.split()))
+        boxes = [f"[{b[0]}, {b[1]}, {b[2]}, {b[3]}]" for c, s, b in e.objects if (c, s) == (colour, shape)]
+        assert e.answer == (boxes[0] if boxes else NOWHERE)
+    assert min(lengths) <= 5 and max(lengths) >= 55
+    assert 0.15 < sum(e.answer == NOWHERE for e in examples) / len(examples) < 0.35
+    far = probe_set(16, SPACE)["point_far"]
+    assert len(far) == 16 and all(e.answer != NOWHERE and e.prompt.startswith("Read these") for e in far)
+    # drawn last: the earlier probes stay the examples they were
+    assert [e.answer for e in probe_set(16, SPACE)["point"][:3]] == POINT_PROBES_BEFORE_ABSENT
+
+
+def test_the_grid_layout_reaches_the_corpus_and_its_probes():
+    grid = LAYOUTS["grid"]
+    rng = random.Random(SEED_OFFSET)
+    for task in ("caption", "point", "point_far"):
+        e = vision_example(rng, task, 4, SPACE, grid)
+        assert e.image.size == (224, 224)
+        assert all((b[0] - 2) % 56 == 0 and (b[1] - 2) % 56 == 0 for _, _, b in e.objects)
+    scene = scene_example(rng, "scene_caption", SPACE, grid)
+    assert scene.image.size == (224, 224)
+    probes = probe_set(8, SPACE, layout=grid)
+    assert {e.image.size for task in ("caption", "point", "point_far") for e in probes[task]} == {(224, 224)}
+    stream = _stream([3], {"point": 1.0}, 4, SPACE.min_pixels, SPACE.max_pixels, layout=grid)
+    assert next(stream)["image"].size == (224, 224)
+
+
+def test_a_tiny_qwen3_vl_sees_its_own_frame():
+    """A base of a 0-1000 family writes its boxes in 0-1000 of the image, on 32-pixel tokens."""
+    from mcr.pretrain.run import spec_space
+    from mcr.tiny_model import TinySpec
+
+    space = spec_space(TinySpec(family="qwen3_vl", max_pixels=256 * 256))
+    assert (space.factor, space.box_convention) == (32, "norm1000")
+    e = vision_example(random.Random(1), "caption", 4, space, LAYOUTS["grid"].scaled(32))
+    assert e.image.size == (256, 256)
+    assert all(0 <= v <= 1000 for *_, box in e.objects for v in box)
+    assert any(max(box) > 256 for *_, box in e.objects)  # 0-1000 of the image, not its pixels
+
+
+def test_probes_run_on_any_subset_of_the_probe_sets(monkeypatch):
+    import mcr.eval.generate as generation
+
+    probes = probe_set(4, SPACE)
+    gold = {name: [e.answer for e in examples] for name, examples in probes.items()}
+    calls = []
+
+    def answer_gold(model, processor, rows, **kwargs):  # a model that answers every probe right
+        calls.append(kwargs["desc"])
+        name = kwargs["desc"].removeprefix("probe ")
+        return gold[name][: len(rows)]
+
+    monkeypatch.setattr(generation, "generate", answer_gold)
+    subset = {k: probes[k] for k in ("point", "point_far", "point_absent")}
+    assert run_probes(None, None, subset) == {"point_iou50": 1.0, "point_absent": 1.0, "point_far_iou50": 1.0}
+    assert calls == ["probe point", "probe point_far", "probe point_absent"]
+    every = run_probes(None, None, probes)
+    assert list(every) == list(PROBE_NAMES) and every["copy"] == every["box_iou50"] == 1.0
+
+
 def test_scene_point_scores_by_value():
     objects = (("red", "circle", (10, 10, 50, 50)), ("red", "circle", (100, 10, 140, 50)))
     both = Example("scene_point", "Where is the red circle?", "[10, 10, 50, 50]; [100, 10, 140, 50]",
@@ -130,7 +208,7 @@ def test_scene_point_scores_by_value():
 def test_the_scenes_continuation_mixes_task_like_scenes_into_the_base_skills():
     (stage,) = SCHEDULES["scenes"](0.5)
     assert stage.steps == 3000 and stage.mix == SCENES
-    assert set(stage.mix) == set(TEXT_TASKS + VISION_TASKS + SCENE_TASKS)
+    assert set(stage.mix) == set(TEXT_TASKS + VISION_TASKS + SCENE_TASKS) - {"point_far"}
     examples = corpus(300, seed=0, mix=SCENES, max_objects=4, space=SPACE)
     assert {e.task for e in examples} == set(SCENES)
     for e in examples:  # still unimodal: no types, no answer format, no post with its image
@@ -181,6 +259,9 @@ def test_a_short_run_of_the_command_raises_the_probes_and_resumes(tmp_path):
     assert (out / "model.safetensors").is_file() and (out / "README.md").is_file()
     assert list(card["stages"]) == [s.name for s in default_schedule()]
     assert card["command"].startswith("mcr pretrain-tiny") and card["seconds"] > 0
+    # pretraining on a CPU trains in fp32 (TRL's default bf16 is emulated there, ~20x slower)
+    args = torch.load(tmp_path / "base-work" / "anneal" / "final" / "training_args.bin", weights_only=False)
+    assert args.bf16 is False and args.activation_checkpointing is False
     losses = [loss for stage in card["stages"].values() for _, loss in stage["loss"]]
     assert losses[-1] < losses[0] / 2  # from about 7 (a uniform guess over the vocabulary) to under 2
     untrained, after = card["untrained"], card["stages"]["anneal"]["probes"]
@@ -285,4 +366,4 @@ def test_random_words_are_copied_word_for_word():
 def test_the_schedule_teaches_copying_before_anything_else():
     first, *rest = default_schedule()
     assert set(first.mix) <= set(TEXT_TASKS) and first.mix["words"] == max(first.mix.values())
-    assert all(set(stage.mix) == set(TEXT_TASKS + VISION_TASKS) for stage in rest)
+    assert all(set(stage.mix) == set(TEXT_TASKS + VISION_TASKS) - {"point_far"} for stage in rest)

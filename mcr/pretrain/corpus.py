@@ -15,7 +15,10 @@ Vision, on images of coloured shapes drawn as the GMNER generator draws them:
 
 * ``caption``  "Describe the objects."   -> "red circle [x1, y1, x2, y2]; ..." (every object,
   top to bottom, boxes in the pixels of the image as the model sees it, as Qwen2.5-VL writes them);
-* ``point``    "Where is the red circle?" -> "[x1, y1, x2, y2]", or "nowhere" when it is absent.
+* ``point``    "Where is the red circle?" -> "[x1, y1, x2, y2]", or "nowhere" when it is absent;
+* ``point_far`` the same question after "Read these words: <1-60 random words>.": the box is
+  written far from the image, at a distance that changes from row to row, as in the task, where
+  the post and the reasoning come between the image and each box.
 
 and on images drawn as the GMNER generator draws a post's (the looks a post names, each shown
 at the task's rate and now and then twice, look-alikes sharing a colour or a shape with them,
@@ -42,20 +45,21 @@ from PIL import Image
 
 from mcr.benchmarks.gmner.synthetic import (
     COLORS,
-    IMAGE_SIZES,
+    LAYOUTS,
     NAME_PARTS,
     SHAPE_OF_TYPE,
     SHAPES,
+    Layout,
     SynthObject,
     SynthPost,
     generate_post,
-    place_box,
     render_image,
 )
 from mcr.image_space import ImageSpace, scale_box
 
 TEXT_TASKS = ("post", "repeat", "names", "colour", "words")
-VISION_TASKS = ("caption", "point")
+VISION_TASKS = ("caption", "point", "point_far")
+FAR_WORDS = (1, 60)  # words before a point_far question: about 2 to 130 tokens
 SCENE_TASKS = ("scene_caption", "scene_point")
 NOWHERE = "nowhere"
 NOTHING = "nothing"
@@ -76,14 +80,17 @@ def blank_image() -> Image.Image:
     return Image.new("RGB", (56, 56), (220, 220, 220))
 
 
-def draw_scene(rng: random.Random, n_objects: int) -> SynthPost:
+FREE = LAYOUTS["free"]
+
+
+def draw_scene(rng: random.Random, n_objects: int, layout: Layout = FREE) -> SynthPost:
     """An image of ``n_objects`` shapes in distinct colour-shape pairs (fewer when they do not fit)."""
-    size = rng.choice(IMAGE_SIZES)
+    size = rng.choice(layout.image_sizes)
     looks = rng.sample([(s, c) for s in SHAPES for c in COLORS], n_objects)
     taken: list[tuple[int, int, int, int]] = []
     objects = []
     for shape, color in looks:
-        box = place_box(rng, size, taken)
+        box = layout.place(rng, size, taken)
         if box is not None:
             objects.append(SynthObject(shape, color, box))
     return SynthPost("scene", [], [], [], objects, size)
@@ -101,32 +108,37 @@ def _caption(objects: Looks) -> str:
     return "; ".join(f"{color} {shape} {box_text(box)}" for color, shape, box in objects)
 
 
-def vision_example(rng: random.Random, task: str, max_objects: int, space: ImageSpace) -> Example:
-    scene = draw_scene(rng, rng.randint(1, max_objects))
+def vision_example(
+    rng: random.Random, task: str, max_objects: int, space: ImageSpace, layout: Layout = FREE
+) -> Example:
+    scene = draw_scene(rng, rng.randint(1, max_objects), layout)
     image = render_image(scene, rng)
     objects = _sorted_objects(scene, space)
     if task == "caption":
         return Example(task, "Describe the objects.", _caption(objects), image, objects)
+    # point_far: the question comes after a run of words, as a box in the task comes after the
+    # post and the reasoning: the answer can no longer sit at one distance from the image
+    before = f"Read these words: {' '.join(random_words(rng, FAR_WORDS))}. " if task == "point_far" else ""
     if rng.random() < 0.25:  # ask for a look that is not there
         present = {(c, s) for c, s, _ in objects}
         color, shape = rng.choice([(c, s) for c in COLORS for s in SHAPES if (c, s) not in present])
-        return Example(task, f"Where is the {color} {shape}?", NOWHERE, image, objects)
+        return Example(task, f"{before}Where is the {color} {shape}?", NOWHERE, image, objects)
     color, shape, box = rng.choice(objects)
-    return Example(task, f"Where is the {color} {shape}?", box_text(box), image, objects)
+    return Example(task, f"{before}Where is the {color} {shape}?", box_text(box), image, objects)
 
 
 def _sorted_objects(scene: SynthPost, space: ImageSpace) -> Looks:
     """The scene's objects as (colour, shape, box in the model's frame), top to bottom."""
-    input_size = space.input_size(*scene.size)
+    frame = space.box_frame(space.input_size(*scene.size))
     return tuple(
-        (o.color, o.shape, tuple(scale_box(o.box, scene.size, input_size)))
+        (o.color, o.shape, tuple(scale_box(o.box, scene.size, frame)))
         for o in sorted(scene.objects, key=lambda o: (o.box[1], o.box[0]))
     )
 
 
-def scene_example(rng: random.Random, task: str, space: ImageSpace) -> Example:
+def scene_example(rng: random.Random, task: str, space: ImageSpace, layout: Layout = FREE) -> Example:
     """A ``scene_caption`` or ``scene_point`` example on an image drawn as a GMNER post's."""
-    scene = generate_post(rng, "scene")
+    scene = generate_post(rng, "scene", layout=layout)
     image = render_image(scene, rng)
     objects = _sorted_objects(scene, space)
     if task == "scene_caption":  # a post's image may show nothing at all
@@ -154,12 +166,14 @@ def with_made_up_names(rng: random.Random, post: SynthPost) -> tuple[list[str], 
     return tokens, names
 
 
-def random_words(rng: random.Random) -> list[str]:
-    """3-12 words drawn at random: name parts of the data sets' vocabulary, colours, shapes,
-    small numbers, and now and then a made-up word. Most are one token each, and copying runs of
-    single tokens is where a small model learns to copy at all (a made-up word is 4-6 tokens)."""
+def random_words(rng: random.Random, count: tuple[int, int] = (3, 12)) -> list[str]:
+    """``count`` (from, to) words drawn at random: name parts of the data sets' vocabulary,
+    colours, shapes, small numbers, and now and then a made-up word. Most are one token each, and
+    copying runs of single tokens is where a small model learns to copy at all (a made-up word is
+    4-6 tokens)."""
     pool = [*NAME_PARTS, *COLORS, *SHAPES, *(str(i) for i in range(100))]
-    return [made_up_word(rng) if rng.random() < 0.15 else rng.choice(pool) for _ in range(rng.randint(3, 12))]
+    n = rng.randint(*count)
+    return [made_up_word(rng) if rng.random() < 0.15 else rng.choice(pool) for _ in range(n)]
 
 
 def text_example(rng: random.Random, task: str, made_up: float = 0.25) -> Example:
@@ -190,15 +204,21 @@ def text_example(rng: random.Random, task: str, made_up: float = 0.25) -> Exampl
 
 
 def draw_example(
-    rng: random.Random, mix: dict[str, float], max_objects: int, space: ImageSpace, made_up: float = 0.25
+    rng: random.Random,
+    mix: dict[str, float],
+    max_objects: int,
+    space: ImageSpace,
+    made_up: float = 0.25,
+    layout: Layout = FREE,
 ) -> Example:
-    """One example of a task drawn with ``mix``'s weights (``made_up``: see ``text_example``)."""
+    """One example of a task drawn with ``mix``'s weights (``made_up``: see ``text_example``),
+    images drawn as ``layout`` says."""
     names = sorted(mix)
     task = rng.choices(names, weights=[mix[n] for n in names])[0]
     if task in VISION_TASKS:
-        return vision_example(rng, task, max_objects, space)
+        return vision_example(rng, task, max_objects, space, layout)
     if task in SCENE_TASKS:
-        return scene_example(rng, task, space)
+        return scene_example(rng, task, space, layout)
     if task in TEXT_TASKS:
         return text_example(rng, task, made_up)
     raise ValueError(
@@ -217,7 +237,9 @@ def as_row(example: Example) -> dict[str, Any]:
     }
 
 
-def corpus(n: int, seed: int, mix: dict[str, float], max_objects: int, space: ImageSpace) -> list[Example]:
+def corpus(
+    n: int, seed: int, mix: dict[str, float], max_objects: int, space: ImageSpace, layout: Layout = FREE
+) -> list[Example]:
     """``n`` examples; the same arguments always give the same examples."""
     rng = random.Random(SEED_OFFSET + seed)
-    return [draw_example(rng, mix, max_objects, space) for _ in range(n)]
+    return [draw_example(rng, mix, max_objects, space, layout=layout) for _ in range(n)]

@@ -14,7 +14,10 @@
   of IoU > 0.5 with one of its boxes (and no more boxes than it has): pointing on images like the
   task's, with look-alikes and often more than four objects;
 * ``scene_absent``  share of ``scene_point`` questions about a named look the image lacks
-  answered "nowhere".
+  answered "nowhere";
+* ``point_far_iou50`` ``point_iou50`` on ``point_far`` questions: pointing when the question
+  comes 2-130 tokens after the image (a model that locates objects by their distance from the
+  answer, not by what the image tokens carry, fails here).
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from mcr.benchmarks.gmner.synthetic import Layout
 from mcr.contract.matching import iou
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
+    FREE,
     NOWHERE,
     SEED_OFFSET,
     Example,
@@ -41,34 +46,41 @@ _BOX = re.compile(r"^\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]$")
 _ANY_BOX = re.compile(r"\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
 PROBE_NAMES = (
     "copy", "names", "copy_new", "names_new", "colour_shape", "box_iou50", "point_iou50", "point_absent",
-    "scene_point_iou50", "scene_absent",
+    "scene_point_iou50", "scene_absent", "point_far_iou50",
 )  # fmt: skip
 PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
 
 
-def _absent_points(rng: random.Random, n: int, max_objects: int, space: ImageSpace) -> list[Example]:
+def _absent_points(
+    rng: random.Random, n: int, max_objects: int, space: ImageSpace, layout: Layout
+) -> list[Example]:
     """``n`` pointing questions about a look the image lacks (the corpus asks one in four)."""
     absent: list[Example] = []
     while len(absent) < n:
-        example = vision_example(rng, "point", max_objects, space)
+        example = vision_example(rng, "point", max_objects, space, layout)
         if example.answer == NOWHERE:
             absent.append(example)
     return absent
 
 
-def _scene_points(rng: random.Random, n: int, space: ImageSpace) -> tuple[list[Example], list[Example]]:
+def _scene_points(
+    rng: random.Random, n: int, space: ImageSpace, layout: Layout
+) -> tuple[list[Example], list[Example]]:
     """``n`` ``scene_point`` questions about a drawn look and ``n`` about a look the image lacks."""
     shown: list[Example] = []
     absent: list[Example] = []
     while len(shown) < n or len(absent) < n:
-        example = scene_example(rng, "scene_point", space)
+        example = scene_example(rng, "scene_point", space, layout)
         pile = absent if example.answer == NOWHERE else shown
         if len(pile) < n:
             pile.append(example)
     return shown, absent
 
 
-def probe_set(n: int, space: ImageSpace, *, max_objects: int = 4) -> dict[str, list[Example]]:
+def probe_set(
+    n: int, space: ImageSpace, *, max_objects: int = 4, layout: Layout = FREE
+) -> dict[str, list[Example]]:
+    """``n`` held-out examples of each probe, images drawn as ``layout`` says."""
     rng = random.Random(SEED_OFFSET + PROBE_SEED)
     probes = {
         "repeat": [text_example(rng, "repeat", made_up=0.0) for _ in range(n)],
@@ -76,16 +88,18 @@ def probe_set(n: int, space: ImageSpace, *, max_objects: int = 4) -> dict[str, l
         # made-up names: copying them cannot be guessed from the vocabulary
         "repeat_new": [text_example(rng, "repeat", made_up=1.0) for _ in range(n)],
         "names_new": [text_example(rng, "names", made_up=1.0) for _ in range(n)],
-        "caption": [vision_example(rng, "caption", max_objects, space) for _ in range(n)],
+        "caption": [vision_example(rng, "caption", max_objects, space, layout) for _ in range(n)],
         "point": [
             e
-            for e in (vision_example(rng, "point", max_objects, space) for _ in range(2 * n))
+            for e in (vision_example(rng, "point", max_objects, space, layout) for _ in range(2 * n))
             if e.answer != NOWHERE
         ][:n],
     }
     # drawn last, so that the probes above are the examples they always were
-    probes["point_absent"] = _absent_points(rng, n, max_objects, space)
-    probes["scene_point"], probes["scene_absent"] = _scene_points(rng, n, space)
+    probes["point_absent"] = _absent_points(rng, n, max_objects, space, layout)
+    probes["scene_point"], probes["scene_absent"] = _scene_points(rng, n, space, layout)
+    far = (vision_example(rng, "point_far", max_objects, space, layout) for _ in range(2 * n))
+    probes["point_far"] = [e for e in far if e.answer != NOWHERE][:n]
     return probes
 
 
@@ -129,6 +143,7 @@ def score_scene_points(examples: Sequence[Example], answers: Sequence[str]) -> f
 def run_probes(
     model: Any, processor: Any, probes: dict[str, list[Example]], *, batch_size: int = 16
 ) -> dict[str, float]:
+    """The figures of the probe sets in ``probes`` (all of ``probe_set``'s, or some of them)."""
     from mcr.eval.generate import generate
 
     answers = {
@@ -143,18 +158,24 @@ def run_probes(
     }  # fmt: skip
 
     def exact(task: str) -> float:
-        return sum(a == e.answer for a, e in zip(answers[task], probes[task], strict=True)) / len(
-            probes[task]
-        )
+        pairs = zip(answers[task], probes[task], strict=True)
+        return sum(a == e.answer for a, e in pairs) / len(probes[task])
 
-    return {
-        "copy": exact("repeat"),
-        "names": exact("names"),
-        "copy_new": exact("repeat_new"),
-        "names_new": exact("names_new"),
-        **score_captions(probes["caption"], answers["caption"]),
-        "point_iou50": score_points(probes["point"], answers["point"]),
-        "point_absent": exact("point_absent"),  # every answer there is NOWHERE
-        "scene_point_iou50": score_scene_points(probes["scene_point"], answers["scene_point"]),
-        "scene_absent": exact("scene_absent"),
+    scorers = {  # probe set -> its figures
+        "repeat": lambda: {"copy": exact("repeat")},
+        "names": lambda: {"names": exact("names")},
+        "repeat_new": lambda: {"copy_new": exact("repeat_new")},
+        "names_new": lambda: {"names_new": exact("names_new")},
+        "caption": lambda: score_captions(probes["caption"], answers["caption"]),
+        "point": lambda: {"point_iou50": score_points(probes["point"], answers["point"])},
+        "point_absent": lambda: {"point_absent": exact("point_absent")},  # every answer is NOWHERE
+        "scene_point": lambda: {
+            "scene_point_iou50": score_scene_points(probes["scene_point"], answers["scene_point"])
+        },
+        "scene_absent": lambda: {"scene_absent": exact("scene_absent")},
+        "point_far": lambda: {"point_far_iou50": score_points(probes["point_far"], answers["point_far"])},
     }
+    found: dict[str, float] = {}
+    for name in probes:
+        found.update(scorers[name]())
+    return {k: found[k] for k in PROBE_NAMES if k in found}

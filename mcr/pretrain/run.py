@@ -25,6 +25,8 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from mcr.benchmarks.gmner.synthetic import LAYOUTS, Layout
+from mcr.families import PIXELS, get_family
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import SCENE_TASKS, SEED_OFFSET, as_row, draw_example
 from mcr.pretrain.probes import PROBE_NAMES, probe_set, run_probes
@@ -70,6 +72,7 @@ class Stage:
     max_objects: int  # objects per image: 1 to this many
     learning_rate: float
     mix: dict[str, float] = field(default_factory=lambda: dict(TEXT_AND_VISION))
+    layout: Layout = LAYOUTS["free"]  # where its images draw objects (before the family's scaling)
 
 
 # Continuing the base for grounding: boxes are its weakest skill (IoU > 0.5 for 7% of objects
@@ -119,14 +122,25 @@ SCHEDULES = {"default": default_schedule, "grounding": grounding_schedule, "scen
 SHARD_STRIDE = 104_729
 
 
-def _stream(seeds: list[int], mix: dict[str, float], max_objects: int, min_pixels: int, max_pixels: int):
+def _stream(
+    seeds: list[int],
+    mix: dict[str, float],
+    max_objects: int,
+    min_pixels: int,
+    max_pixels: int,
+    factor: int = 28,
+    box_convention: str = PIXELS,
+    layout: Layout = LAYOUTS["free"],
+):
     """An endless stream of rows, taking turns between one generator per seed (a dataloader
     worker reads its own share of the seeds); the seeds include where the stage resumed, so no
     row repeats."""
-    rngs, space = [random.Random(SEED_OFFSET + seed) for seed in seeds], ImageSpace(min_pixels, max_pixels)
+    rngs = [random.Random(SEED_OFFSET + seed) for seed in seeds]
+    space = ImageSpace(min_pixels, max_pixels, factor, box_convention)
+    drawn = layout.scaled(factor)
     while True:
         for rng in rngs:
-            yield as_row(draw_example(rng, mix, max_objects, space))
+            yield as_row(draw_example(rng, mix, max_objects, space, layout=drawn))
 
 
 def _resume_point(folder: Path) -> tuple[str | None, int]:
@@ -186,6 +200,7 @@ def train_stage(
     from trl import SFTConfig, SFTTrainer
 
     from mcr.callbacks import CompleteCheckpointCallback
+    from mcr.training import on_cpu_defaults
 
     checkpoint, done = _resume_point(folder)
     if checkpoint:
@@ -199,9 +214,13 @@ def train_stage(
             "max_objects": stage.max_objects,
             "min_pixels": space.min_pixels,
             "max_pixels": space.max_pixels,
+            "factor": space.factor,
+            "box_convention": space.box_convention,
+            "layout": stage.layout,
         },
     )
     args = SFTConfig(
+        **on_cpu_defaults({"use_cpu": not torch.cuda.is_available()}),
         output_dir=str(folder),
         max_steps=stage.steps,
         per_device_train_batch_size=batch_size,
@@ -218,7 +237,6 @@ def train_stage(
         ignore_data_skip=True,  # a resumed stage reads a fresh stream instead of replaying the old one
         dataloader_num_workers=workers,
         max_length=None,
-        use_cpu=not torch.cuda.is_available(),
     )
     processor = AutoProcessor.from_pretrained(start, padding_side="left")
     trainer = SFTTrainer(model=str(start), args=args, train_dataset=stream, processing_class=processor)
@@ -229,6 +247,13 @@ def train_stage(
     trainer.save_model(folder / "final")
     processor.save_pretrained(folder / "final")
     return trainer.state.log_history
+
+
+def spec_space(spec: TinySpec) -> ImageSpace:
+    """The image space a tiny model of ``spec`` sees: its pixel bounds, its family's resize factor
+    and box convention."""
+    family = get_family(spec.family)
+    return ImageSpace(spec.min_pixels, spec.max_pixels, family.resize_factor, family.box_convention)
 
 
 def _probes(path: Path, probes: dict, space: ImageSpace) -> dict[str, float]:
@@ -314,12 +339,18 @@ def pretrain_tiny(
             _save(log_file, record)
         stages = _renamed(stages, record["inherited"])
     spec = spec or BASE_SPEC
-    space = ImageSpace(spec.min_pixels, spec.max_pixels)
-    probes = probe_set(probe_examples, space)
+    space = spec_space(spec)
+    probe_sets: dict[str, dict] = {}  # by layout name
+
+    def probes_for(layout: Layout) -> dict:  # held-out examples in a stage's world, drawn once
+        if layout.name not in probe_sets:
+            probe_sets[layout.name] = probe_set(probe_examples, space, layout=layout.scaled(space.factor))
+        return probe_sets[layout.name]
+
     if not (init / "config.json").is_file():
         build_tiny_model(init, seed=seed, spec=spec)
     if "untrained" not in record:
-        record["untrained"] = _probes(init, probes, space)
+        record["untrained"] = _probes(init, probes_for(stages[0].layout), space)
         _save(log_file, record)
     inherited = record.get("inherited", [])
     start, offset = init, sum(record["stages"][name]["stage"]["steps"] for name in inherited)
@@ -335,7 +366,7 @@ def pretrain_tiny(
                 batch_size=batch_size,
                 space=space,
                 report_to=report_to,
-                probes=probes,
+                probes=probes_for(stage.layout),
                 probe_every=probe_every,
                 curve=curve,
                 offset=offset,
@@ -349,7 +380,7 @@ def pretrain_tiny(
                 "stage": asdict(stage),
                 "seconds": round(time.perf_counter() - began, 1),
                 "loss": [(h["step"], round(h["loss"], 4)) for h in history if "loss" in h],
-                "probes": _probes(folder / "final", probes, space),
+                "probes": _probes(folder / "final", probes_for(stage.layout), space),
             }
             record["seconds"] += record["stages"][stage.name]["seconds"]
             _save(log_file, record)

@@ -1,0 +1,222 @@
+"""Controlled runs on what blocks localisation in the tiny model: one variable changed at a time.
+
+    python bench/localisation.py free4 grid                  # from random init, 800 steps each
+    python bench/localisation.py grid --from mcr:tiny-base    # continuing a pretrained base instead
+    python bench/localisation.py --table                      # the table of every finished run
+
+Each run trains the pretraining base (``mcr.pretrain.run.BASE_SPEC``, or the base given with
+``--from``) on the pretraining corpus's vision tasks only, with ``train_stage``: batch 16, seed
+0, half the steps at learning rate 2e-3 and half at 1e-3, in fp32. After each half it measures,
+greedily, on held-out examples of the variant's own world (``mcr.pretrain.probes``, 64 each):
+colour and shape named in captions, caption boxes and pointing answers with IoU > 0.5, "nowhere"
+for absent looks, pointing when the question comes 2-130 tokens after the image
+(``point_far``); and on the task (``bench/base_pointing.py``): the first ``--posts`` test posts
+of synthetic GMNER drawn in the variant's layout, each gold entity asked about as the base was
+taught ("Where is the <colour> <shape>?"), right after the image and after the post's words.
+
+A variant differs from ``grid`` (or, for the layouts, from today's ``free4``) in one thing; the
+runs of one table share steps, seed, batch, learning rates and machine. Results go to
+``<out>/<run>/result.json``; a finished run is not run again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# four sizes whose sides are multiples of 28 within the tiny model's 224x224 pixels: never resized
+GRID_SIZES = ((224, 224), (252, 196), (196, 252), (224, 168))
+CAPTION_AND_POINT = {"caption": 1.0, "point": 1.0}
+
+
+@dataclass(frozen=True)
+class Variant:
+    change: str  # the one thing it changes, as the table says it
+    layout: str = "grid"  # a key of LAYOUT_CHOICES
+    mix: dict[str, float] = field(default_factory=lambda: dict(CAPTION_AND_POINT))
+    spec: dict[str, Any] = field(default_factory=dict)  # TinySpec fields over BASE_SPEC's
+
+
+VARIANTS = {
+    "free4": Variant("today's world: objects of 36-72 px anywhere, four image sizes, resized", layout="free"),
+    "free1": Variant("free4 with one image size (224x224)", layout="free1"),
+    "grid4": Variant(
+        "free4 with objects in cells of 2x2 tokens, four sizes (multiples of 28)", layout="grid4"
+    ),
+    "grid": Variant("free4 with objects in cells of 2x2 tokens, one size (224x224)"),
+    "grid_far": Variant(
+        "grid with every pointing question 2-130 tokens after the image (point_far)",
+        mix={"caption": 1.0, "point_far": 1.0},
+    ),
+    "grid_mixed_far": Variant(
+        "grid with half the pointing questions far from the image",
+        mix={"caption": 1.0, "point": 0.5, "point_far": 0.5},
+    ),
+    "grid_qwen3vl": Variant(
+        "grid on a tiny Qwen3-VL (learned absolute positions in the vision tower, 0-1000 boxes, "
+        "32-px tokens: 256x256 images)",
+        spec={"family": "qwen3_vl", "max_pixels": 256 * 256, "rotary_frequencies": None},
+    ),
+    "grid_far_qwen3vl": Variant(
+        "grid_far on the tiny Qwen3-VL",
+        mix={"caption": 1.0, "point_far": 1.0},
+        spec={"family": "qwen3_vl", "max_pixels": 256 * 256, "rotary_frequencies": None},
+    ),
+    "grid_wide": Variant(
+        "grid with hidden size 192 (intermediate 576)", spec={"hidden_size": 192, "intermediate_size": 576}
+    ),
+    "grid_vision2": Variant("grid with a two-block vision tower", spec={"vision_depth": 2}),
+}
+
+
+def layout_choices():
+    from mcr.benchmarks.gmner.synthetic import LAYOUTS, Layout
+
+    return {
+        "free": LAYOUTS["free"],
+        "free1": Layout("free1", ((224, 224),)),
+        "grid4": Layout("grid4", GRID_SIZES, cell=56),
+        "grid": LAYOUTS["grid"],
+    }
+
+
+def _machine() -> str:
+    from mcr.pretrain.run import _device
+
+    return _device()
+
+
+def task_pointing(model_path: Path, layout, space, data_root: Path, posts: int) -> dict[str, Any]:
+    """``bench/base_pointing.py``'s figures on the first ``posts`` test posts of synthetic GMNER drawn
+    in ``layout``: the question right after the image, and after the post's words."""
+    from base_pointing import measure, pointing_questions
+
+    from mcr.benchmarks.gmner.release import load_twitter_gmner
+    from mcr.benchmarks.gmner.rows import rows as gmner_rows
+    from mcr.benchmarks.gmner.synthetic import write_synthetic_gmner
+
+    if not (data_root / "txt").is_dir():  # the default recipe's 1,250 posts and splits, in this layout
+        write_synthetic_gmner(data_root, 1250, 0, splits=(0.64, 0.12, 0.24), layout=layout, progress=False)
+    records = load_twitter_gmner(data_root, "test", images=data_root / "images")[:posts]
+    rows = gmner_rows(records, space)
+    return {
+        "near": measure(str(model_path), pointing_questions(rows), 32),
+        "after_post": measure(str(model_path), pointing_questions(rows, after_post=True), 32),
+    }
+
+
+def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    from mcr.pretrain.probes import probe_set
+    from mcr.pretrain.run import BASE_SPEC, Stage, _probes, spec_space, train_stage
+    from mcr.shipped import resolve_model_path
+    from mcr.tiny_model import TinySpec, build_tiny_model
+
+    torch.set_num_threads(args.threads)
+    variant = VARIANTS[name]
+    label = name if args.base is None else f"{name}-from-{Path(args.base).name.replace(':', '-')}"
+    folder = Path(args.out) / label
+    result_file = folder / "result.json"
+    if result_file.is_file():
+        return json.loads(result_file.read_text())
+    init = folder / "init"
+    if args.base is not None:
+        base = Path(resolve_model_path(args.base))
+        spec = TinySpec(**json.loads((base / "model_card.json").read_text())["spec"])
+        if not (init / "config.json").is_file():
+            shutil.copytree(base, init, dirs_exist_ok=True)
+    else:
+        spec = replace(BASE_SPEC, **variant.spec)
+        if not (init / "config.json").is_file():
+            build_tiny_model(init, seed=0, spec=spec)
+    space = spec_space(spec)
+    layout = layout_choices()[variant.layout]
+    drawn = layout.scaled(space.factor)
+    probes = probe_set(args.probe_examples, space, layout=drawn)
+    probes = {k: v for k, v in probes.items() if k in ("caption", "point", "point_absent", "point_far")}
+    data_root = Path(args.out) / "data" / f"{drawn.name}-{space.factor}"
+    began, start, points = time.perf_counter(), init, []
+    half = args.steps // 2
+    for i, learning_rate in enumerate((2e-3, 1e-3)):
+        stage = Stage(f"{name}-{'ab'[i]}", half, 4, learning_rate, dict(variant.mix), layout=layout)
+        train_stage(stage, start, folder / stage.name, seed=0, batch_size=16, space=space, report_to="none")
+        start = folder / stage.name / "final"
+        trained = time.perf_counter() - began
+        points.append(
+            {
+                "step": half * (i + 1),
+                "train_minutes": round(trained / 60, 1),
+                "probes": _probes(start, probes, space),
+                "task": task_pointing(start, drawn, space, data_root, args.posts),
+            }
+        )
+        print(label, json.dumps(points[-1]), flush=True)
+    result = {
+        "run": label,
+        "variant": name,
+        "change": variant.change,
+        "from": args.base or "random init",
+        "steps": args.steps,
+        "machine": f"{_machine()}, {platform.python_version()}, torch {torch.__version__}",
+        "threads": args.threads,
+        "points": points,
+    }
+    result_file.write_text(json.dumps(result, indent=2))
+    return result
+
+
+def table(out: Path) -> str:
+    lines = [
+        '| run | change | step | colour+shape | boxes IoU>0.5 | pointing IoU>0.5 | "nowhere" absent | '
+        'pointing, far | task: pointing | task: "nowhere" not shown | task: pointing after the post |',
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for result_file in sorted(out.glob("*/result.json")):
+        r = json.loads(result_file.read_text())
+        for p in r["points"]:
+            pr, near, far = p["probes"], p["task"]["near"], p["task"]["after_post"]
+            lines.append(
+                f"| {r['run']} | {r['change']} | {p['step']} | {pr['colour_shape']:.2f} | "
+                f"{100 * pr['box_iou50']:.1f}% | {100 * pr['point_iou50']:.1f}% | "
+                f"{100 * pr['point_absent']:.1f}% | {100 * pr['point_far_iou50']:.1f}% | "
+                f"{100 * near['iou50_shown']:.1f}% | {100 * near['nowhere_absent']:.1f}% | "
+                f"{100 * far['iou50_shown']:.1f}% |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("variants", nargs="*", help=f"runs, in order: {', '.join(VARIANTS)}")
+    parser.add_argument("--steps", type=int, default=800)
+    parser.add_argument("--from", dest="base", default=None, help="continue this base instead of random init")
+    parser.add_argument("--out", default="outputs/localisation")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--probe-examples", type=int, default=64)
+    parser.add_argument("--posts", type=int, default=300, help="test posts for the task's pointing")
+    parser.add_argument("--table", action="store_true", help="print the table of the finished runs")
+    args = parser.parse_args(argv)
+    unknown = [v for v in args.variants if v not in VARIANTS]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; known: {list(VARIANTS)}")
+    for name in args.variants:
+        run(name, args)
+    if args.table or args.variants:
+        print(table(Path(args.out)))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()
