@@ -41,8 +41,11 @@ def _image_suffix(data: bytes, source: str, where: str) -> str:
     try:
         with Image.open(io.BytesIO(data)) as image:
             fmt = image.format
-    except OSError as err:
-        raise DataFormatError(f"embedded image is not an image: {err}", file=source, record=where) from None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
+        message = " ".join(str(err).split())
+        raise DataFormatError(
+            f"embedded image is not an image: {message}", file=source, record=where
+        ) from None
     return {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp"}.get(fmt, ".png")
 
 
@@ -50,8 +53,19 @@ def materialize_image(value: object, *, images_dir: Path, name: str, source: str
     """A file path for an image cell: an embedded ``{"bytes", "path"}`` struct is written to
     ``images_dir/<name>.<ext>`` (kept when already there with the same size); a path string, or a
     struct with a path but no bytes, resolves against ``images_dir``."""
+    if (
+        not name
+        or name in (".", "..")
+        or len(name.encode()) > 200
+        or any(c in "/\\" or ord(c) < 32 for c in name)
+    ):
+        raise DataFormatError(f"id {name[:60]!r} cannot name an image file", file=source, record=where)
     if isinstance(value, dict):
         data, path = value.get("bytes"), value.get("path")
+        if data and not isinstance(data, bytes):
+            raise DataFormatError(
+                f"image cell's 'bytes' is not bytes: {type(data).__name__}", file=source, record=where
+            )
         if data:
             target = images_dir / f"{name}{_image_suffix(data, source, where)}"
             if not (target.is_file() and target.stat().st_size == len(data)):
@@ -75,20 +89,33 @@ def read_parquet_rows(
     """``(file, row index in that file, row)`` for every row, with ``columns`` and those of
     ``optional`` the file has; a file missing one of ``columns`` raises, naming the file and the
     columns it has."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     for file in files:
         try:
             parquet = pq.ParquetFile(file)
         except Exception as err:  # pyarrow raises several types for a file that is not parquet
-            raise DataFormatError(f"not a {what} parquet file: {err}", file=file) from None
+            message = " ".join(str(err).split())
+            raise DataFormatError(f"not a {what} parquet file: {message}", file=file) from None
         names = parquet.schema_arrow.names
         missing = [c for c in columns if c not in names]
         if missing:
             raise DataFormatError(f"missing column(s) {missing}; the file has {names}", file=file)
         index = 0
         wanted = [*columns, *(c for c in optional if c in names)]
-        for batch in parquet.iter_batches(batch_size=256, columns=wanted):
-            for row in batch.to_pylist():
+        batches = parquet.iter_batches(batch_size=256, columns=wanted)
+        while True:
+            try:  # damaged pages and text that is not UTF-8 surface here, as several types
+                batch = next(batches, None)
+                rows = [] if batch is None else batch.to_pylist()
+            except (OSError, ValueError, pa.ArrowException) as err:
+                message = " ".join(str(err).split())
+                raise DataFormatError(
+                    f"damaged {what} parquet data in the rows from row {index}: {message}", file=file
+                ) from None
+            if batch is None:
+                break
+            for row in rows:
                 yield file, index, row
                 index += 1

@@ -6,32 +6,39 @@ import json
 from pathlib import Path
 
 from mcr.data.errors import DataFormatError
+from mcr.data.text import read_lines
+
+
+def parse_json(text: str, *, file: str | Path, line: int | None = None) -> object:
+    """``json.loads(text)``; text that is not JSON raises :class:`DataFormatError` naming the file
+    and the line (``line`` for one line of JSON Lines, else the line json reports) and saying
+    where json stopped, and whether the text ends before its value does (a file cut short)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        if not text.strip():
+            problem = "empty, expected a JSON value"
+        elif err.pos >= len(text.rstrip()) or err.msg.startswith("Unterminated string"):
+            problem = f"not JSON: the text ends before the JSON value does (cut short?): {err}"
+        else:
+            problem = f"not JSON: {err}"
+        raise DataFormatError(problem, file=file, line=line if line is not None else err.lineno) from None
+    except ValueError as err:  # e.g. an integer of more digits than Python converts
+        raise DataFormatError(f"not JSON: {err}", file=file, line=line) from None
+    except RecursionError:
+        raise DataFormatError("JSON nested too deeply to read", file=file, line=line) from None
 
 
 def read_jsonl(path: str | Path, what: str = "JSON Lines") -> list[tuple[int, dict]]:
     """``(line number, object)`` for each non-blank line; a line that is not a JSON object with an
-    ``id`` raises, naming the file and line."""
+    ``id`` raises, naming the file and line (and, for bytes that are not UTF-8, the byte)."""
     path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(f"no such {what} file", file=path)
     out = []
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as err:
-                raise DataFormatError(
-                    f"not UTF-8 text: {err.reason} at byte {err.start}", file=path, line=lineno
-                ) from None
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError as err:
-                raise DataFormatError(f"not JSON: {err}", file=path, line=lineno) from None
-            except RecursionError:
-                raise DataFormatError("JSON nested too deeply to read", file=path, line=lineno) from None
-            if not isinstance(value, dict) or "id" not in value:
-                raise DataFormatError("expected a JSON object with an 'id'", file=path, line=lineno)
-            out.append((lineno, value))
+    for lineno, line in read_lines(path, what):
+        if not line.strip():
+            continue
+        value = parse_json(line, file=path, line=lineno)
+        if not isinstance(value, dict) or "id" not in value:
+            raise DataFormatError("expected a JSON object with an 'id'", file=path, line=lineno)
+        out.append((lineno, value))
     return out

@@ -17,14 +17,18 @@ counted in ``mcr data stats`` (``repaired_tags``).
 from __future__ import annotations
 
 import logging
+import math
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from xml.parsers import expat
 
 from mcr.data.errors import DataFormatError
 from mcr.data.schema import GMNER_TYPES, Box, Entity, Record
+from mcr.data.text import decode_utf8, read_lines
 
 logger = logging.getLogger(__name__)
 
@@ -52,34 +56,40 @@ def read_conll(path: str | Path) -> Iterator[_RawPost]:
     """Yield the posts of one CoNLL file with ``IMGID:`` lines, checking its structure."""
     path = Path(path)
     post: _RawPost | None = None
-    with open(path, encoding="utf-8") as f:
-        for lineno, raw in enumerate(f, start=1):
-            line = raw.rstrip("\r\n")
-            if line.startswith("IMGID:"):
-                if post is not None and post.tokens:
-                    yield post
-                elif post is not None:
-                    raise DataFormatError(f"post {post.id!r} has no tokens", file=path, line=post.line)
-                image_id = line[len("IMGID:") :].strip()
-                if not image_id:
-                    raise DataFormatError("empty image id after 'IMGID:'", file=path, line=lineno)
-                post = _RawPost(image_id, lineno, [], [])
-            elif not line.strip():
-                if post is not None and post.tokens:
-                    yield post
-                    post = None
-            else:
-                if post is None:
-                    raise DataFormatError(
-                        f"token line before any 'IMGID:' line: {line[:60]!r}", file=path, line=lineno
-                    )
-                token, sep, tag = line.rpartition("\t")
-                if not sep or not token:
-                    raise DataFormatError(
-                        f"expected 'token<TAB>tag', got {line[:60]!r}", file=path, line=lineno
-                    )
-                post.tokens.append(token)
-                post.tags.append(tag.strip())
+    for lineno, line in read_lines(path, "CoNLL"):
+        if line.startswith("IMGID:"):
+            if post is not None and post.tokens:
+                yield post
+            elif post is not None:
+                raise DataFormatError(f"post {post.id!r} has no tokens", file=path, line=post.line)
+            image_id = line[len("IMGID:") :].strip()
+            if not image_id:
+                raise DataFormatError("empty image id after 'IMGID:'", file=path, line=lineno)
+            if (
+                image_id in (".", "..")
+                or len(image_id.encode()) > 200
+                or any(c in "/\\" or ord(c) < 32 for c in image_id)
+            ):
+                raise DataFormatError(
+                    f"image id {image_id[:60]!r} cannot name a file (expected e.g. 797970 or O_2371)",
+                    file=path,
+                    line=lineno,
+                )
+            post = _RawPost(image_id, lineno, [], [])
+        elif not line.strip():
+            if post is not None and post.tokens:
+                yield post
+                post = None
+        else:
+            if post is None:
+                raise DataFormatError(
+                    f"token line before any 'IMGID:' line: {line[:60]!r}", file=path, line=lineno
+                )
+            token, sep, tag = line.rpartition("\t")
+            if not sep or not token:
+                raise DataFormatError(f"expected 'token<TAB>tag', got {line[:60]!r}", file=path, line=lineno)
+            post.tokens.append(token)
+            post.tags.append(tag.strip())
     if post is not None:
         if not post.tokens:
             raise DataFormatError(f"post {post.id!r} has no tokens", file=path, line=post.line)
@@ -122,44 +132,90 @@ def _tag_type(tag: str, types: tuple[str, ...] | None, file: Path, line: int) ->
     return etype
 
 
-def read_voc_xml(path: str | Path) -> VocAnnotation:
-    """Parse a Pascal-VOC xml file; boxes must lie inside the image and have positive area."""
-    path = Path(path)
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+_CUT_SHORT = {
+    expat.errors.codes[e] for e in (expat.errors.XML_ERROR_NO_ELEMENTS, expat.errors.XML_ERROR_UNCLOSED_TOKEN)
+}
+
+
+def _parse_xml(path: Path) -> tuple[ET.Element, dict[ET.Element, int]]:
+    """The root element of an xml file, and the line each element starts on."""
     try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as err:
-        raise DataFormatError(f"unreadable xml: {err}", file=path, line=err.position[0]) from None
+        data = path.read_bytes()
     except OSError as err:
         raise DataFormatError(f"cannot read xml: {err.strerror}", file=path) from None
+    if not data.strip():
+        raise DataFormatError("empty xml file; expected a Pascal-VOC <annotation>", file=path, line=1)
+    builder, lines = ET.TreeBuilder(), {}
+    parser = expat.ParserCreate()
 
-    def number(node: ET.Element | None, tag: str, what: str) -> float:
+    def start(tag: str, attributes: dict[str, str]) -> None:
+        lines[builder.start(tag, attributes)] = parser.CurrentLineNumber
+
+    parser.StartElementHandler, parser.EndElementHandler = start, builder.end
+    parser.CharacterDataHandler = builder.data
+    try:
+        parser.Parse(data, True)
+    except expat.ExpatError as err:
+        declared = _XML_ENCODING.match(data)
+        if not data.startswith((b"\xff\xfe", b"\xfe\xff")) and (
+            declared is None or declared.group(1).lower().replace(b"_", b"-") in (b"utf-8", b"utf8")
+        ):
+            decode_utf8(data, path)  # bytes that are not UTF-8: say which, and where
+        problem = f"unreadable xml: {err}"
+        if err.code in _CUT_SHORT and err.lineno > data.rstrip().count(b"\n"):  # on the last line
+            problem += " (the file ends before the xml does: cut short?)"
+        raise DataFormatError(problem, file=path, line=err.lineno) from None
+    return builder.close(), lines
+
+
+def read_voc_xml(path: str | Path) -> VocAnnotation:
+    """Parse a Pascal-VOC xml file; boxes must lie inside the image and have positive area.
+    Errors name the file and the line of the element at fault."""
+    path = Path(path)
+    root, lines = _parse_xml(path)
+
+    def number(node: ET.Element | None, tag: str, what: str, line: int | None) -> float:
         child = None if node is None else node.find(tag)
-        if child is None or child.text is None:
-            raise DataFormatError(f"{what} has no <{tag}>", file=path)
+        if child is None or child.text is None or not child.text.strip():
+            where = lines.get(node, line)  # the parent's line, or the caller's when there is no parent
+            raise DataFormatError(f"{what} has no <{tag}> (expected a number)", file=path, line=where)
         try:
-            return float(child.text.strip())
+            value = float(child.text.strip())
         except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
             raise DataFormatError(
-                f"{what}: <{tag}> is not a number: {child.text.strip()!r}", file=path
-            ) from None
+                f"{what}: <{tag}> is not a finite number: {child.text.strip()[:40]!r}",
+                file=path,
+                line=lines.get(child),
+            )
+        return value
 
     size_node = root.find("size")
-    width, height = number(size_node, "width", "<size>"), number(size_node, "height", "<size>")
+    root_line = lines.get(root)
+    width = number(size_node, "width", "<size>", root_line)
+    height = number(size_node, "height", "<size>", root_line)
     if width <= 0 or height <= 0:
-        raise DataFormatError(f"image size {width:g}x{height:g} is not positive", file=path)
+        raise DataFormatError(
+            f"image size {width:g}x{height:g} is not positive", file=path, line=lines.get(size_node)
+        )
     objects = []
     for k, obj in enumerate(root.iter("object"), start=1):
         name_node = obj.find("name")
         if name_node is None or not (name_node.text or "").strip():
-            raise DataFormatError(f"<object> #{k} has no <name>", file=path)
+            raise DataFormatError(f"<object> #{k} has no <name>", file=path, line=lines.get(obj))
         name = " ".join(name_node.text.split())
         what = f"<object> #{k} ({name!r})"
         bb = obj.find("bndbox")
-        box = tuple(number(bb, t, what) for t in ("xmin", "ymin", "xmax", "ymax"))
+        box = tuple(number(bb, t, what, lines.get(obj)) for t in ("xmin", "ymin", "xmax", "ymax"))
         x1, y1, x2, y2 = box
         if not (0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height):
             raise DataFormatError(
-                f"{what}: box {list(box)} is outside the {width:g}x{height:g} image or has no area", file=path
+                f"{what}: box {list(box)} is outside the {width:g}x{height:g} image or has no area",
+                file=path,
+                line=lines.get(bb),
             )
         objects.append((name, box))
     return VocAnnotation((int(width), int(height)), tuple(objects))
@@ -206,6 +262,12 @@ def load_twitter_gmner(
             )
         seen[post.id] = post.line
         records.append(_to_record(post, txt, root, images, require_images, types))
+    if not records:
+        raise DataFormatError(
+            "no posts: the file is empty (expected 'IMGID:<id>' lines, each followed by "
+            "'token<TAB>tag' lines)",
+            file=txt,
+        )
     repaired = [line for r in records for line in r.extra["repaired_tags"]]
     if repaired:
         shown = ", ".join(map(str, repaired[:10])) + (

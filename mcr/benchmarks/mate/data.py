@@ -64,17 +64,33 @@ def _instance(
     missing = [k for k in FIELDS if k not in raw]
     if missing:
         raise error(f"missing field(s) {missing}")
+    if not isinstance(raw["id"], str | int) or isinstance(raw["id"], bool) or not record_id.strip():
+        raise error(f"'id' must be a non-empty string or an integer, not {raw['id']!r:.60}")
     if record_id in seen:
         raise error(f"id repeats {seen[record_id]}")
     seen[record_id] = f"line {line}" if line else where
+    text_fields = ("scene", "question", "task", "pointer_attribute", "target_attribute")
+    for key in text_fields:
+        if not isinstance(raw[key], str):
+            raise error(f"{key!r} must be a string, not {type(raw[key]).__name__}: {raw[key]!r:.60}")
+    if not isinstance(raw["answer"], str | int | float) or isinstance(raw["answer"], bool):
+        raise error(f"'answer' must be a string (or a number), not {raw['answer']!r:.60}")
+    count = raw["object_count"]
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise error(f"'object_count' must be a positive integer, not {count!r:.60}")
     if raw["task"] not in TASKS:
         raise error(f"unknown task {raw['task']!r}; expected one of {TASKS}")
     try:
         objects = json.loads(raw["scene"])["objects"]
     except (ValueError, KeyError, TypeError, RecursionError):
         objects = None
-    if not isinstance(objects, list):
-        raise error("scene is not JSON with an 'objects' list")
+    if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
+        raise error("scene is not JSON with an 'objects' list of objects (expected {\"objects\": [{...}]})")
+    gold_object = raw.get("gold_object")
+    if gold_object is not None and not isinstance(gold_object, dict):
+        raise error(f"'gold_object' must be an object, not {gold_object!r:.60}")
+    if not image and line:
+        raise error(f"'image' must be the image's path, not {raw['image']!r:.60}")
     if require_images and not Path(image).is_file():
         raise error(f"image not found: {image}")
     return MateInstance(
@@ -84,11 +100,11 @@ def _instance(
         question=raw["question"],
         answer=str(raw["answer"]),
         task=raw["task"],
-        object_count=int(raw["object_count"]),
+        object_count=count,
         pointer_attribute=raw["pointer_attribute"],
         target_attribute=raw["target_attribute"],
         source=f"{file}:{line}" if line else f"{file} {where}",
-        gold_object=raw.get("gold_object"),
+        gold_object=gold_object,
     )
 
 
@@ -99,17 +115,20 @@ def load_mate(
     path = Path(path)
     base = Path(images) if images is not None else path.parent
     seen: dict[str, str] = {}
+    rows = read_jsonl(path, "MATE")
+    if not rows:
+        raise DataFormatError("no instances: the file is empty (expected one JSON object a line)", file=path)
     return [
         _instance(
             raw,
             file=path,
             line=lineno,
             where=f"line {lineno}",
-            image=str(base / raw["image"]) if isinstance(raw.get("image"), str) else "",
+            image=str(base / raw["image"]) if isinstance(raw.get("image"), str) and raw["image"] else "",
             require_images=require_images,
             seen=seen,
         )
-        for lineno, raw in read_jsonl(path, "MATE")
+        for lineno, raw in rows
     ]
 
 
@@ -135,6 +154,11 @@ def load_mate_parquet(
             _instance(
                 raw, file=file, line=None, where=where, image=image, require_images=extract_images, seen=seen
             )
+        )
+    if not instances:
+        raise DataFormatError(
+            "no instances: the parquet files hold no rows",
+            file=files[0] if len(files) == 1 else files[0].parent,
         )
     return instances
 

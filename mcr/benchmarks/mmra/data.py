@@ -4,12 +4,14 @@ parquet export (m-a-p/MMRA), whose two embedded images per row are written out o
 from __future__ import annotations
 
 import ast
-import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from mcr.data.errors import DataFormatError
 from mcr.data.hf_export import find_parquet, materialize_image, read_parquet_rows
+from mcr.data.jsonl import parse_json
+from mcr.data.text import read_lines
 
 ENTITY_LEVEL = (
     "RelativePosition",
@@ -41,29 +43,61 @@ class MmraItem:
 REQUIRED = ("Task", "QA_type", "question", "image1", "image2", "options", "answer")
 
 
-def _item(raw: dict, index: int, *, file: Path, line: int | None, image1: str, image2: str) -> MmraItem:
+def _item(
+    raw: dict, index: int, *, file: Path, line: int | None, image1: str, image2: str, seen: dict[str, str]
+) -> MmraItem:
     """One checked item; the id is the row's ``id`` or, where the export has none, its row index."""
-    where = {"file": file, "line": line} if line else {"file": file, "record": f"row {index}"}
+    item_id = str(raw["id"]) if raw.get("id") is not None else str(index)
+    where: dict = {"file": file, "line": line}
+    if raw.get("id") is not None:
+        where["record"] = item_id
+    elif not line:
+        where["record"] = f"row {index}"
     missing = [k for k in REQUIRED if k not in raw]
     if missing:
         raise DataFormatError(f"missing field(s) {missing}", **where)
+    if raw.get("id") is not None and (
+        not isinstance(raw["id"], str | int) or isinstance(raw["id"], bool) or not item_id.strip()
+    ):
+        raise DataFormatError(
+            f"'id' must be a non-empty string or an integer, not {raw['id']!r:.60}", **where
+        )
+    if item_id in seen:
+        raise DataFormatError(f"id repeats {seen[item_id]}", **where)
+    seen[item_id] = f"line {line}" if line else f"row {index}"
+    for key in ("Task", "QA_type", "question", "answer"):
+        if not isinstance(raw[key], str):
+            raise DataFormatError(
+                f"{key!r} must be a string, not {type(raw[key]).__name__}: {raw[key]!r:.60}", **where
+            )
     options = raw["options"]
     if isinstance(options, str):  # the export writes a Python dict literal; never eval it
         try:
-            options = ast.literal_eval(options) if options.strip() else {}
-        except (ValueError, SyntaxError):
-            raise DataFormatError(f"options is not a dict literal: {options[:80]!r}", **where) from None
-    if not isinstance(options, dict):
-        raise DataFormatError(f"options is not a dict: {options!r:.80}", **where)
+            with warnings.catch_warnings():  # a warning about the text: the error below says it all
+                warnings.simplefilter("ignore", SyntaxWarning)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                options = ast.literal_eval(options) if options.strip() else {}
+        except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+            raise DataFormatError(
+                f"options is not a dict literal (expected e.g. {{'A': '...', 'B': '...'}}): {options[:80]!r}",
+                **where,
+            ) from None
+    if not isinstance(options, dict) or not all(
+        isinstance(k, str) and isinstance(v, str | int | float) for k, v in options.items()
+    ):
+        raise DataFormatError(
+            f"options is not a dict of letters to texts (expected e.g. {{'A': '...'}}): {options!r:.80}",
+            **where,
+        )
     return MmraItem(
-        str(raw["id"]) if raw.get("id") is not None else str(index),
+        item_id,
         raw["Task"],
         raw["QA_type"],
         raw["question"],
         image1,
         image2,
         {str(k): str(v) for k, v in options.items()},
-        str(raw["answer"]),
+        raw["answer"],
     )
 
 
@@ -87,6 +121,7 @@ def load_mmra(
     items, columns = [], [k for k in REQUIRED if k not in ("image1", "image2")]
     if extract_images:
         columns += ["image1", "image2"]
+    seen: dict[str, str] = {}
     for index, (file, row_index, raw) in enumerate(
         read_parquet_rows(files, columns=columns, optional=("id",), what="MMRA")
     ):
@@ -105,28 +140,34 @@ def load_mmra(
             ]
         else:
             raw.update(image1="", image2="")
-        items.append(_item(raw, index, file=file, line=None, image1=paths[0], image2=paths[1]))
+        items.append(_item(raw, index, file=file, line=None, image1=paths[0], image2=paths[1], seen=seen))
+    if not items:
+        raise DataFormatError(
+            "no items: the parquet files hold no rows", file=files[0] if len(files) == 1 else files[0].parent
+        )
     return items
 
 
 def _load_mmra_jsonl(path: Path, images: Path) -> list[MmraItem]:
-    if not path.is_file():
-        raise DataFormatError("no such MMRA file", file=path)
-    items = []
-    with open(path, encoding="utf-8") as f:
-        index = -1  # the row index, which is the id when the export has none
-        for lineno, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            index += 1
-            try:
-                raw = json.loads(line)
-            except ValueError as err:
-                raise DataFormatError(f"not JSON: {err}", file=path, line=lineno) from None
-            except RecursionError:
-                raise DataFormatError("JSON nested too deeply to read", file=path, line=lineno) from None
-            if not isinstance(raw, dict):
-                raise DataFormatError("expected a JSON object", file=path, line=lineno)
-            image1, image2 = (str(images / str(raw.get(k, ""))) for k in ("image1", "image2"))
-            items.append(_item(raw, index, file=path, line=lineno, image1=image1, image2=image2))
+    items: list[MmraItem] = []
+    seen: dict[str, str] = {}
+    index = -1  # the row index, which is the id when the export has none
+    for lineno, line in read_lines(path, "MMRA"):
+        if not line.strip():
+            continue
+        index += 1
+        raw = parse_json(line, file=path, line=lineno)
+        if not isinstance(raw, dict):
+            raise DataFormatError("expected a JSON object", file=path, line=lineno)
+        paths = []
+        for key in ("image1", "image2"):
+            value = raw.get(key)
+            if key in raw and (not isinstance(value, str) or not value):
+                raise DataFormatError(
+                    f"{key!r} must be the image's path, not {value!r:.60}", file=path, line=lineno
+                )
+            paths.append(str(images / value) if isinstance(value, str) else "")
+        items.append(_item(raw, index, file=path, line=lineno, image1=paths[0], image2=paths[1], seen=seen))
+    if not items:
+        raise DataFormatError("no items: the file is empty (expected one JSON object a line)", file=path)
     return items
