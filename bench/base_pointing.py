@@ -10,7 +10,7 @@ the post mentions next to the entity and the shape its type is drawn as (the bin
 to the model, given here). Greedy. Per base: the share of the entities the image shows answered
 with a box of IoU > 0.5 with one of theirs, and the share answered "nowhere" of those it shows
 (wrong) and of those it does not show (right). A base whose pointing does not carry over to the
-task's images leaves SFT nothing to build a box on (README, "Other styles").
+task's images leaves SFT nothing to build a box on (docs/results/styles.md).
 """
 
 from __future__ import annotations
@@ -74,15 +74,21 @@ def score(golds: list[list[list[float]]], answers: list[str]) -> dict[str, float
 
 
 def measure(base: str, questions: list, batch_size: int) -> dict[str, float]:
-    from transformers import AutoModelForImageTextToText, AutoProcessor
+    """The figures of ``score`` for one model folder, ``mcr:NAME``, or a trained adapter (an SFT or
+    GRPO output: its chain of adapters merged into the base it was trained from)."""
+    from transformers import AutoProcessor
 
+    from mcr.checkpoints import load_checkpoint
     from mcr.eval.generate import generate
     from mcr.pretrain.corpus import as_row
     from mcr.shipped import resolve_model_path
 
     path = resolve_model_path(base)
-    processor = AutoProcessor.from_pretrained(path, padding_side="left")
-    model = AutoModelForImageTextToText.from_pretrained(path).eval()
+    adapter = Path(path) / "adapter_config.json"
+    trained_from = json.loads(adapter.read_text())["base_model_name_or_path"] if adapter.is_file() else path
+    has_processor = (Path(path) / "processor_config.json").is_file()
+    processor = AutoProcessor.from_pretrained(path if has_processor else trained_from, padding_side="left")
+    model = load_checkpoint(path if adapter.is_file() else None, trained_from).eval()
     rows = [as_row(example) for example, _ in questions]
     answers = generate(model, processor, rows, batch_size=batch_size, max_new_tokens=40, desc=f"point {base}")
     return score([boxes for _, boxes in questions], answers)
@@ -104,7 +110,12 @@ def table(results: dict[str, dict[str, float]]) -> str:
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
-    parser.add_argument("bases", nargs="*", default=["mcr:tiny-base"], help="model folders or mcr:tiny-base")
+    parser.add_argument(
+        "bases",
+        nargs="*",
+        default=["mcr:tiny-base"],
+        help="models: folders, mcr:NAME, SFT/GRPO outputs",
+    )
     parser.add_argument("--posts", type=int, default=300, help="the first N posts of the test split")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", default=None, help="also write the results here as JSON")
