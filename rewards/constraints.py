@@ -13,14 +13,13 @@ input text) and returns a float in [0, 1]. Entities are matched one-to-one by sp
 
 from __future__ import annotations
 
-from functools import lru_cache
-
+from mcr.caches import cached
 from mcr.contract.matching import f1
 from mcr.contract.parse import parse_completion, span_key
 from mcr.rewards.gmner import assess
 
 
-@lru_cache(maxsize=1024)
+@cached(maxsize=1024)
 def padded_key(text: str) -> str:
     return f" {span_key(text)} "
 
@@ -74,7 +73,7 @@ def textual_shortcut_score(completion: str, gold: str) -> float:
     return a.textual_shortcuts / a.n_pred if a.parsed_ok and a.n_pred else 0.0
 
 
-@lru_cache(maxsize=8192)
+@cached(maxsize=8192)
 def visual_shortcut_score(completion: str, text: str) -> float:
     """Penalty: share of answered entities whose span does not occur (as whole tokens) in the input text."""
     preds = parse_completion(completion).entities

@@ -9,9 +9,9 @@ but never grounds.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import NamedTuple
 
+from mcr.caches import cached
 from mcr.contract.matching import count_correct, decode_gold, f1, iou, match_spans
 from mcr.contract.parse import parse_completion
 
@@ -45,7 +45,7 @@ class GmnerAssessment(NamedTuple):
 _UNPARSED = GmnerAssessment(False, 0, 0, 0, 0, 0, (), 0, 0)
 
 
-@lru_cache(maxsize=8192)
+@cached(maxsize=8192)
 def assess(completion: str, gold: str) -> GmnerAssessment:
     preds = parse_completion(completion).entities
     if preds is None:

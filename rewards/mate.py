@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 
 from mcr.benchmarks.mate.scorer import extract_answer
+from mcr.caches import cached
 
 
-@lru_cache(maxsize=8192)
+@cached(maxsize=8192)
 def gold_answer(gold: str) -> str:
     return str(json.loads(gold)["answer"])
 

@@ -23,9 +23,9 @@ share of ``max_completion_length``.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, NamedTuple
 
+from mcr.caches import cached, on_clear
 from mcr.contract.matching import decode_gold
 from mcr.contract.parse import completion_text, parse_completion
 from mcr.rewards.registry import register
@@ -33,7 +33,7 @@ from mcr.rewards.registry import register
 WHOLE_IMAGE = 0.9  # a box covering this share of the frame counts as the whole image
 
 
-@lru_cache(maxsize=4096)
+@cached(maxsize=4096)
 def gold_summary(gold: str) -> tuple[int, float]:
     """(gold entities, their mean box area; 0 without boxes) of a ``gold`` column, once per prompt."""
     golds = decode_gold(gold)
@@ -112,6 +112,11 @@ def read(completions: list[Any], gold=None, task=None, box_frame=None) -> Readin
 # TRL calls the six monitors one after another on the same batch (the same list objects): the
 # batch's readings are kept, with the lists themselves so that their ids cannot be reused
 _last_batch: list = [None, None]
+
+
+@on_clear
+def _forget_last_batch() -> None:
+    _last_batch[:] = [None, None]
 
 
 def _readings(completions, gold=None, task=None, box_frame=None) -> Readings:

@@ -75,14 +75,15 @@ GRPO_ARGS = (
     "grpo.max_completion_length=16",
     "grpo.report_to=none",
     "grpo.learning_rate=0.01",
+    # a dense reward from a module of the tests, so that two steps carry a gradient
+    "rewards.modules=[tests/helpers/dense_reward.py]",
     "rewards.funcs.test_distinct_chars=1.0",
 )
 
 
 @pytest.mark.parametrize("config", ["zero2", "zero3"])
 def test_grpo_two_processes(tmp_path, tiny_model_dir, config):
-    # a dense reward registered in the launched process, so two steps carry a gradient
-    out = launch(tmp_path, tiny_model_dir, config, "tests/helpers/grpo_with_test_reward.py", *GRPO_ARGS)
+    out = launch(tmp_path, tiny_model_dir, config, "train_grpo.py", *GRPO_ARGS)
     assert_both_ranks_trained(out, steps=2, zero_stage=int(config[-1]))
     from peft import PeftModel
     from transformers import AutoModelForImageTextToText
@@ -106,7 +107,7 @@ def test_sft_two_processes_zero2(tmp_path, tiny_model_dir):
 
 def test_grpo_two_cpu_processes_plain_data_parallel(tmp_path, tiny_model_dir):
     # ddp.yaml on a machine without a GPU, as launch.sh --nproc 2 picks it: one gloo process group
-    out = launch(tmp_path, tiny_model_dir, "ddp", "tests/helpers/grpo_with_test_reward.py", *GRPO_ARGS)
+    out = launch(tmp_path, tiny_model_dir, "ddp", "train_grpo.py", *GRPO_ARGS)
     assert_both_ranks_trained(out, steps=2, zero_stage=None, kind="MULTI_CPU")
 
 

@@ -4,7 +4,7 @@
     2. runtime        process set-up, models, checkpoints, MRSI data, generation, reporting
     3. benchmarks     one home per benchmark (mcr.benchmarks.<name>), and the CVO rewards
     4. foundations    the output contract, the record schema and data readers, templates,
-                      the image space
+                      the image space, the registry of per-completion caches
 
 Every import counts: at module level, inside functions, and under TYPE_CHECKING.
 """
@@ -51,6 +51,7 @@ LAYERS = (
         "foundations",
         (
             "mcr.contract",
+            "mcr.caches",
             "mcr.families",
             "mcr.data",
             "mcr.prompts",

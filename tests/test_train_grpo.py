@@ -12,8 +12,9 @@ from safetensors.torch import load_file
 
 from mcr.config import load_recipe
 
-from helpers import grpo_with_test_reward  # noqa: F401  (registers the dense test reward)
 from helpers.runs import REPO, tiny_run_args
+
+DENSE_REWARD = REPO / "tests" / "helpers" / "dense_reward.py"  # registers test_distinct_chars
 
 
 def _overrides(tmp_path, model_dir, out):
@@ -38,6 +39,7 @@ def test_two_grpo_steps_change_the_lora_adapter(tmp_path, tiny_model_dir):
     recipe = load_recipe(
         [
             *_overrides(tmp_path, tiny_model_dir, out),
+            f"rewards.modules=[{DENSE_REWARD}]",
             "rewards.funcs.test_distinct_chars=1.0",
             "grpo.report_to=[wandb]",
         ]

@@ -23,7 +23,6 @@ class Benchmark(Protocol):
     cli_name: str  # as `mcr score` / `mcr data stats` name it
     default_split: str
     trains: bool  # a training task: rows for GRPO, MRSI styles for SFT
-    rewards: tuple[str, ...]  # the mcr.rewards that score this task's rows (none for eval-only)
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list: ...
 

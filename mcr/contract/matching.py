@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
 from typing import NamedTuple
 
+from mcr.caches import cached
 from mcr.contract.parse import PredEntity, span_key
 
 Box = tuple[float, float, float, float]
@@ -31,7 +31,7 @@ class GoldEntity(NamedTuple):
     key: str = ""  # span_key(entity)
 
 
-@lru_cache(maxsize=8192)
+@cached(maxsize=8192)
 def decode_gold(gold: str) -> tuple[GoldEntity, ...]:
     """Decode the ``gold`` column: ``[{"entity", "type", "bbox": [[x1, y1, x2, y2], ...] | []}]``."""
     try:
@@ -109,7 +109,7 @@ def f1(correct: int, n_pred: int, n_gold: int) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
-@lru_cache(maxsize=8192)
+@cached(maxsize=8192)
 def gold_index(gold: str) -> dict[str, tuple[int, ...]]:
     """Gold entity indices by span key, for one-to-one matching."""
     index: dict[str, list[int]] = {}

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import json
 import math
-from functools import lru_cache
 from typing import Any, NamedTuple
 
+from mcr.caches import cached
 from mcr.contract.verdicts import MAX_ENTITIES, read_verdicts
 from mcr.data.schema import GMNER_TYPES
 
@@ -134,7 +134,7 @@ def gmner_entities(answer: Any) -> tuple[PredEntity, ...] | None:
     return tuple(out)
 
 
-@lru_cache(maxsize=8192)
+@cached(maxsize=8192)
 def parse_completion(text: str) -> ParsedCompletion:
     """Parse one completion under the output contract. Never raises; cached by text."""
     think = None

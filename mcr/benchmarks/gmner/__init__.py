@@ -8,7 +8,8 @@ Everything about GMNER, from here:
 * the official scorer and bias diagnostics: ``scorer.py``; prediction files: ``predictions.py``;
 * the instruction ``templates/prompts/gmner.jinja`` and the reasoning styles
   ``templates/mrsi/gmner/*.jinja`` (data, under ``templates/``);
-* the CVO rewards that score its rows: ``rewards/`` (``REWARDS`` below names them).
+* the CVO rewards that score its rows: ``rewards/`` (each declares its task:
+  ``mcr.rewards.task_rewards("gmner")`` lists them).
 """
 
 from __future__ import annotations
@@ -29,27 +30,12 @@ from mcr.data.schema import GMNER_TYPES, Record
 from mcr.image_space import ImageSpace, unscale_box
 from mcr.prompts import user_prompt
 
-# the rewards that score GMNER rows (rewards/); all but gmner_f1 make up the CVO set
-REWARDS = (
-    "format",
-    "count",
-    "span",
-    "type",
-    "entailment",
-    "grounding",
-    "consistency",
-    "textual_shortcut",
-    "visual_shortcut",
-    "gmner_f1",
-)
-
 
 class GmnerBenchmark:
     name = "gmner"
     cli_name = "gmner"
     default_split = "test"
     trains = True
-    rewards = REWARDS
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[Record]:
         images = images if images is not None else Path(root) / "images"

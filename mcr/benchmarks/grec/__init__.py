@@ -40,7 +40,6 @@ class GrecBenchmark:
     cli_name = "grec"
     default_split = "val"
     trains = False
-    rewards = ()
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[GrecSample]:
         return load_grefcoco(root, split, images=images if images is not None else Path(root) / "images")

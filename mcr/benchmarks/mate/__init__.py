@@ -8,7 +8,7 @@ Everything about MATE, from here:
 * the official exact-match rule and its breakdowns: ``scorer.py``;
 * the instruction ``templates/prompts/mate.jinja`` and the reasoning styles
   ``templates/mrsi/mate/*.jinja``; the rewards that score its rows: ``format`` and ``mate``
-  in ``rewards/``.
+  in ``rewards/`` (each declares its task: ``mcr.rewards.task_rewards("mate")`` lists them).
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ class MateBenchmark:
     cli_name = "mate"
     default_split = "test"
     trains = True
-    rewards = ("format", "mate")
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[MateInstance]:
         return load_mate_split(root, split, images=images)

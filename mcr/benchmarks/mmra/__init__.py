@@ -36,7 +36,6 @@ class MmraBenchmark:
     cli_name = "mmra"
     default_split = "train"  # the Hugging Face export's only split
     trains = False
-    rewards = ()
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[MmraItem]:
         items = load_mmra(root, split=split, images=images)

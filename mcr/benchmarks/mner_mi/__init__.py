@@ -65,7 +65,6 @@ class MnerMiBenchmark:
     cli_name = "mner-mi"
     default_split = "test"
     trains = False
-    rewards = ()
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[MnerMiRecord]:
         path = Path(root) / f"MNER-MI_{split}.txt"

@@ -1,35 +1,22 @@
-"""Recipes: YAML files in ``recipes/`` checked against the dataclasses below.
+"""The recipe's schema: one dataclass per section, every field with its default and help text.
 
-A run is chosen as ``recipe=NAME`` (a file ``recipes/NAME.yaml`` or a path to a YAML file)
-plus dotted overrides such as ``grpo.learning_rate=1e-6`` or ``lora.r=8``. Every key is
-checked: an unknown one fails with the close matches and the valid keys of its section.
-The ``grpo`` section holds keyword arguments of ``trl.GRPOConfig`` and is checked against
-that class's fields.
+The ``grpo`` and ``sft`` sections are free dicts here, checked against ``trl.GRPOConfig`` and
+``trl.SFTConfig`` when a recipe is loaded (``mcr.config.checks``).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import functools
 import json
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from omegaconf import OmegaConf
-from omegaconf.errors import ConfigKeyError, OmegaConfBaseException
-
-from mcr.families import BOX_CONVENTIONS, Family, family_of_model_type, get_family
+from mcr.families import Family, family_of_model_type, get_family
 from mcr.image_space import ImageSpace
-from mcr.shipped import resolve_model_path
 
 DEFAULT_RECIPE = "tiny"
-
-
-class RecipeError(ValueError):
-    """A recipe or override that does not fit the schema."""
 
 
 @dataclass
@@ -163,6 +150,14 @@ class DataArgs:
 
 @dataclass
 class RewardArgs:
+    modules: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Reward modules of your own, imported before funcs is checked: a dotted module on "
+            "sys.path (my_pkg.rewards) or a .py file (relative paths from the current directory); the "
+            "rewards they register (@register from mcr.rewards) are named in funcs like the built-in ones."
+        },
+    )
     # Empty by default: OmegaConf merges dicts key by key, so defaults here would leak into
     # every recipe's list. A recipe names all its rewards; the command line may add some.
     funcs: dict[str, float] = field(
@@ -388,271 +383,6 @@ def _model_type(name_or_path: str) -> str:
     from transformers import AutoConfig
 
     return AutoConfig.from_pretrained(name_or_path).model_type
-
-
-def recipes_dir() -> Path:
-    return Path(str(files("mcr.recipes")))
-
-
-def available_recipes() -> list[str]:
-    return sorted(p.stem for p in recipes_dir().glob("*.yaml"))
-
-
-def recipe_path(name: str) -> Path:
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml") and path.is_file():
-        return path
-    candidate = recipes_dir() / f"{name}.yaml"
-    if not candidate.is_file():
-        raise RecipeError(
-            f"unknown recipe {name!r}; available: {available_recipes()} (or a path to a YAML file)"
-        )
-    return candidate
-
-
-def _valid_keys(node: Any) -> list[str]:
-    if dataclasses.is_dataclass(node):
-        return [f.name for f in dataclasses.fields(node)]
-    return []
-
-
-def _key_error(dotted: str, valid: list[str], where: str) -> RecipeError:
-    section, _, key = dotted.rpartition(".")
-    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.6)
-    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return RecipeError(
-        f"unknown key {dotted!r} in {where}{hint}\nvalid keys under "
-        f"{section or 'the top level'!r}: {', '.join(sorted(valid))}"
-    )
-
-
-def _check_keys(cfg: dict[str, Any], schema: Any, prefix: str, where: str) -> None:
-    valid = _valid_keys(schema)
-    for key, value in cfg.items():
-        dotted = f"{prefix}{key}"
-        if key not in valid:
-            raise _key_error(dotted, valid, where)
-        sub = getattr(schema, key)
-        if dataclasses.is_dataclass(sub) and isinstance(value, dict):
-            _check_keys(value, sub, dotted + ".", where)
-
-
-_YAML_WORDS = {"yes": True, "no": False, "on": True, "off": False, "true": True, "false": False}
-
-
-def _check_trainer_args(section: str, args: dict[str, Any], config_class: type, where: str) -> dict[str, Any]:
-    """Check a section's keys against a TRL config class and give YAML's yes/no/on/off their field's type."""
-    fields = {f.name: f for f in dataclasses.fields(config_class) if f.init}
-    checked = {}
-    for key, value in args.items():
-        if key not in fields:
-            raise _key_error(f"{section}.{key}", list(fields), where)
-        f = fields[key]
-        is_bool = isinstance(f.default, bool) or str(f.type).replace(" ", "") in ("bool", "bool|None")
-        if is_bool and isinstance(value, str) and value.lower() in _YAML_WORDS:
-            value = _YAML_WORDS[value.lower()]
-        elif not is_bool and isinstance(value, bool):
-            raise RecipeError(
-                f"{section}.{key} got the boolean {value} in {where}; YAML reads yes/no/on/off as "
-                f"booleans, so quote the word (for example {section}.{key}='no')"
-            )
-        checked[key] = value
-    return checked
-
-
-def _set_keys(cfg: Any, prefix: str = "") -> set[str]:
-    keys = set()
-    for key, value in OmegaConf.to_container(cfg, resolve=False).items():
-        keys.add(prefix + str(key))
-        if isinstance(value, dict):
-            keys |= _set_keys(OmegaConf.create(value), f"{prefix}{key}.")
-    return keys
-
-
-# command-line shorthands for keys of the eval section
-ALIASES = {
-    "checkpoints": "eval.checkpoints",
-    "checkpoint": "eval.checkpoints",
-    "benchmarks": "eval.benchmarks",
-}
-
-
-def split_recipe_args(argv: list[str]) -> tuple[str, list[str]]:
-    """``["recipe=tiny", "a.b=1"]`` -> ``("tiny", ["a.b=1"])``; every argument must be key=value."""
-    name, overrides = DEFAULT_RECIPE, []
-    for arg in argv:
-        key, sep, value = arg.partition("=")
-        if not sep or not key:
-            raise RecipeError(
-                f"expected key=value, got {arg!r} (example: recipe=tiny grpo.learning_rate=1e-6)"
-            )
-        key = key.removeprefix("+")
-        if key == "recipe":
-            name = value
-        elif key in ALIASES:
-            items = [v.strip() for v in value.strip().strip("[]").split(",") if v.strip()]
-            overrides.append(f"{ALIASES[key]}=[{','.join(items)}]")
-        elif value.lower() in _YAML_WORDS and value.lower() not in ("true", "false"):
-            # keep yes/no/on/off as written (save_strategy=no); boolean fields convert them later
-            overrides.append(f"{key}='{value}'")
-        else:
-            overrides.append(f"{key}={value}")
-    return name, overrides
-
-
-def _load_file(path: Path, chain: tuple[Path, ...] = ()) -> Any:
-    """A recipe file with the recipes it extends (``base:``) merged under it, every key checked."""
-    if path.resolve() in chain:
-        cycle = " -> ".join(str(p) for p in (*chain, path.resolve()))
-        raise RecipeError(f"recipes extend each other in a cycle: {cycle}")
-    try:
-        cfg = OmegaConf.load(path)
-    except OmegaConfBaseException as err:
-        raise RecipeError(f"{path}: {err}") from None
-    _check_keys(OmegaConf.to_container(cfg, resolve=False), Recipe(), "", str(path))
-    base = cfg.get("base")
-    if base is None:
-        return cfg
-    parent = recipe_path(str(base)) if not Path(str(base)).is_absolute() else Path(str(base))
-    if not Path(str(base)).suffix and not parent.is_file():
-        raise RecipeError(f"{path}: base recipe {base!r} not found; available: {available_recipes()}")
-    return OmegaConf.merge(_load_file(parent, (*chain, path.resolve())), cfg)
-
-
-def load_recipe(argv: list[str] | None = None) -> Recipe:
-    """Load ``recipe=NAME`` (with the recipes it extends) and its dotted overrides; check every key."""
-    name, overrides = split_recipe_args(list(argv or []))
-    path = recipe_path(name)
-    from_file = _load_file(path)
-    try:
-        from_cli = OmegaConf.from_dotlist(overrides)
-    except OmegaConfBaseException as err:
-        raise RecipeError(f"the command line: {err}") from None
-    _check_keys(OmegaConf.to_container(from_cli, resolve=False), Recipe(), "", "the command line")
-    try:
-        merged = OmegaConf.merge(OmegaConf.structured(Recipe), from_file, from_cli)
-    except ConfigKeyError as err:  # pragma: no cover - the checks above catch unknown keys first
-        raise RecipeError(str(err)) from None
-    except OmegaConfBaseException as err:
-        raise RecipeError(
-            f"{path} with overrides {overrides}: {err.msg if hasattr(err, 'msg') else err}"
-        ) from None
-    # "???" in a recipe marks a value the user must give (a merge would silently keep the default)
-    missing = sorted(OmegaConf.missing_keys(from_file) - _set_keys(from_cli))
-    if missing:
-        verb = "is" if len(missing) == 1 else "are"
-        example = " ".join(f"{key}=..." for key in missing)
-        raise RecipeError(f"{path}: {', '.join(missing)} {verb} required; pass {example} on the command line")
-    recipe: Recipe = OmegaConf.to_object(merged)
-    try:
-        recipe.model.name_or_path = resolve_model_path(recipe.model.name_or_path)
-    except FileNotFoundError as err:
-        raise RecipeError(f"{path}: model.name_or_path: {err}") from None
-    if not recipe.rewards.funcs:
-        raise RecipeError(
-            f"{path}: rewards.funcs names no reward; list name: weight pairs from mcr.rewards.REGISTRY"
-        )
-    _check_task_rewards(recipe, path)
-    splits = recipe.data.synth.splits
-    if len(splits) != 3 or min(splits) < 0 or abs(sum(splits) - 1) > 1e-6:
-        raise RecipeError(
-            f"{path}: data.synth.splits must be three shares (train, dev, test) summing to 1, not {splits}"
-        )
-    if recipe.model.family != "auto":
-        try:
-            get_family(recipe.model.family)
-        except ValueError as err:
-            raise RecipeError(f"{path}: model.family: {err}") from None
-    from mcr.benchmarks import BENCHMARKS
-    from mcr.rewards.monitors import MONITORS
-
-    known_probes = {probe for b in BENCHMARKS.values() for probe in getattr(b, "probes", ())}
-    if set(recipe.eval.probes) - known_probes:
-        raise RecipeError(
-            f"{path}: eval.probes names {sorted(set(recipe.eval.probes) - known_probes)}; the probes: "
-            f"{sorted(known_probes)}"
-        )
-
-    unknown = sorted(set(recipe.monitors.thresholds) - set(MONITORS))
-    if unknown:
-        raise RecipeError(f"{path}: monitors.thresholds names {unknown}; the monitors: {sorted(MONITORS)}")
-    if recipe.model.box_convention not in (None, *BOX_CONVENTIONS):
-        raise RecipeError(
-            f"{path}: model.box_convention must be one of {list(BOX_CONVENTIONS)} (or null for the "
-            f"family's), not {recipe.model.box_convention!r}"
-        )
-    if "name" not in OmegaConf.load(path) and "name" not in from_cli:
-        recipe.name = path.stem
-    from trl import GRPOConfig, SFTConfig
-
-    recipe.grpo = _check_trainer_args("grpo", recipe.grpo, GRPOConfig, f"{path} or the command line")
-    recipe.sft = _check_trainer_args("sft", recipe.sft, SFTConfig, f"{path} or the command line")
-    return recipe
-
-
-def _check_task_rewards(recipe: Recipe, path: Path) -> None:
-    """A reward another training task owns would score none of this task's rows: refuse it."""
-    from mcr.benchmarks import BENCHMARKS
-
-    task = BENCHMARKS.get(recipe.task)
-    if task is None or not task.trains:
-        trainable = sorted(name for name, b in BENCHMARKS.items() if b.trains)
-        raise RecipeError(f"{path}: task {recipe.task!r} is not a training task; expected one of {trainable}")
-    foreign = {
-        name: other.name
-        for other in BENCHMARKS.values()
-        if other.trains and other is not task
-        for name in other.rewards
-        if name not in task.rewards
-    }
-    wrong = [name for name in recipe.rewards.funcs if name in foreign]
-    if wrong:
-        raise RecipeError(
-            f"{path}: reward(s) {wrong} score {foreign[wrong[0]]} rows only, none of the {task.name} task's; "
-            f"its rewards: {list(task.rewards)} (or rewards of your own)"
-        )
-
-
-def _field_help(f: dataclasses.Field) -> str:
-    return f.metadata.get("help", "")
-
-
-def _default(f: dataclasses.Field) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        value = f.default_factory()
-        return value if not dataclasses.is_dataclass(value) else None
-    return None
-
-
-def recipe_help(name: str | None = None) -> str:
-    """Every section's keys with their defaults and help text (and, with ``name``, the recipe's values)."""
-    values = OmegaConf.to_container(_load_file(recipe_path(name)), resolve=False) if name else {}
-    lines = [
-        "Recipe keys (recipe=NAME, then key=value overrides; a YAML recipe sets the same keys):",
-        "",
-    ]
-
-    def section(schema: Any, prefix: str, given: dict) -> None:
-        for f in dataclasses.fields(schema):
-            value = getattr(schema, f.name)
-            if dataclasses.is_dataclass(value):
-                lines.append(f"{prefix}{f.name}:")
-                section(value, f"{prefix}{f.name}.", given.get(f.name) or {})
-                continue
-            shown = given.get(f.name, _default(f))
-            text = _field_help(f)
-            if f.name in ("sft", "grpo"):
-                config = "SFTConfig" if f.name == "sft" else "GRPOConfig"
-                given_keys = ", ".join(sorted(shown or {})) or "-"
-                text = f"{text} Any field of trl.{config}; the recipe sets: {given_keys}"
-                shown = "{...}"
-            lines.append(f"  {prefix}{f.name} = {shown!r}" + (f"\n      {text}" if text else ""))
-
-    section(Recipe(), "", values)
-    lines += ["", f"Recipes: {', '.join(available_recipes())} (or a path to a YAML file)."]
-    return "\n".join(lines)
 
 
 def recipe_to_dict(recipe: Recipe) -> dict[str, Any]:
