@@ -395,7 +395,7 @@ def child_eval(job: dict) -> dict:
 
     def timed_generate(model, processor, rows, **kwargs):
         prompt_tokens = sum(
-            p for p, _, _ in sequence_lengths(processor, rows, min_pixels=0, max_pixels=0)
+            p for p, _, _ in sequence_lengths(processor, rows, recipe.image_space)
         )  # rows carry their input sizes
         _sync()
         started = time.perf_counter()

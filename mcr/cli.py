@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from mcr.benchmarks import BENCHMARKS
 from mcr.data.errors import DataFormatError
-from mcr.families import FAMILIES
+from mcr.families import family_names
 
 # earlier names of the stats commands, kept as aliases
 STATS_ALIASES = {"gmner": ["twitter-gmner"], "grec": ["grefcoco"]}
@@ -127,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--out", required=True, help="output directory")
     tiny.add_argument("--seed", type=int, default=0)
     tiny.add_argument(
-        "--family", default="qwen2_5_vl", choices=sorted(FAMILIES), help="model family (mcr.families)"
+        "--family", default="qwen2_5_vl", choices=family_names(), help="model family (mcr.families)"
     )
     tiny.add_argument("--min-pixels", type=int, default=56 * 56)
     tiny.add_argument("--max-pixels", type=int, default=224 * 224)

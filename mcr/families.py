@@ -1,4 +1,6 @@
-"""The model families MCR trains, each declared once, with its box convention.
+"""The model families MCR trains, each declared once: as data (classes, resize factor, box
+convention, LoRA targets) plus two hooks (how its images are resized, how its tiny config is
+built). Nothing outside this module branches on a family's name.
 
 The families disagree on what a box means. Qwen2.5-VL, and MiMo-VL built on it, write absolute
 pixels of the image as the model sees it after resizing; Qwen2-VL and Qwen3-VL write
@@ -18,16 +20,20 @@ Sources of each convention:
 * Qwen3.5: not documented by its model or processor code. It reuses Qwen3-VL's processor and
   vision encoder, and Qwen's maintainers answer that its coordinates are relative, 0-1000; that
   is the default here, and ``model.box_convention`` overrides it.
+
+The tiny-config hooks live here, beside the rest of each family, so that adding a family is one
+declaration in one file; they import transformers only when called.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 PIXELS = "pixels"  # absolute pixels of the resized image
 NORM_1000 = "norm1000"  # 0-1000 of the image's width and height
 BOX_CONVENTIONS = (PIXELS, NORM_1000)
-IMAGE_PLACEHOLDER = "<|vision_start|><|image_pad|><|vision_end|>"
 
 # LoRA targets, as PEFT full-match regexes over module names
 _LM_ATTENTION = r"self_attn\.(q_proj|k_proj|v_proj|o_proj)"
@@ -37,82 +43,316 @@ _LM = rf".*language_model\.layers\.\d+\.({_LM_ATTENTION}|{_LM_MLP})"
 _LINEAR_ATTENTION = r"linear_attn\.(in_proj_qkv|in_proj_z|out_proj)"
 _LM_LINEAR = rf".*language_model\.layers\.\d+\.({_LM_ATTENTION}|{_LINEAR_ATTENTION}|{_LM_MLP})"
 
+# (height, width, min_pixels, max_pixels) -> (height, width) of the image the model sees
+Resize = Callable[[int, int, int, int], tuple[int, int]]
+
+
+@dataclass(frozen=True)
+class SmartResize:
+    """qwen-vl-utils ``smart_resize`` at one factor: both sides multiples of ``factor``, the area
+    within ``[min_pixels, max_pixels]``. A value (equal for equal factors), called as a
+    ``Resize``."""
+
+    factor: int
+
+    def __call__(self, height: int, width: int, min_pixels: int, max_pixels: int) -> tuple[int, int]:
+        from qwen_vl_utils import smart_resize  # imports torch and torchvision: only when resizing
+
+        return smart_resize(height, width, self.factor, min_pixels=min_pixels, max_pixels=max_pixels)
+
+
+class TinySizes(Protocol):
+    """The sizes a tiny config is built from (``mcr.tiny_model.TinySpec``)."""
+
+    hidden_size: int
+    intermediate_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    vision_depth: int
+    vision_hidden_size: int
+    vision_intermediate_size: int
+    vision_heads: int
+    rope_theta: float
+    rotary_frequencies: tuple[float, ...] | None
+    vision_full_attention: bool
+
+
+# (family, sizes, special-token ids by token, tokenizer length) -> the transformers config
+TinyConfigBuilder = Callable[["Family", TinySizes, Mapping[str, int], int], Any]
+
 
 @dataclass(frozen=True)
 class Family:
     name: str
     model_types: tuple[str, ...]  # config.json's model_type
-    model_class: str  # in transformers
+    # classes in transformers
+    model_class: str
+    config_class: str
     processor_class: str
     tokenizer_class: str
+    image_processor_class: str
+    video_processor_class: str
     resize_factor: int  # image sides are multiples of this (patch size x spatial merge)
     box_convention: str
     lora_language: str  # regex of the language model's projections
     lora_vision: str  # regex of the vision tower's (and its merger's) projections
-    image_placeholder: str = IMAGE_PLACEHOLDER
+    tiny_config_builder: TinyConfigBuilder  # the tiny model's config (mcr.tiny_model)
+    # how the family resizes images; left out, smart_resize at ``resize_factor`` (set on creation)
+    resize: Resize | None = None
+
+    def __post_init__(self) -> None:
+        if self.resize is None:
+            object.__setattr__(self, "resize", SmartResize(self.resize_factor))
 
     @property
     def patch_size(self) -> int:
         return self.resize_factor // 2
 
+    def tiny_config(self, sizes: TinySizes, ids: Mapping[str, int], vocab_size: int):
+        """A small config of this family: ``sizes`` (a ``TinySpec``), the special tokens' ids
+        (``mcr.tiny_model.SPECIAL_TOKENS``) and the tokenizer's length."""
+        return self.tiny_config_builder(self, sizes, ids, vocab_size)
 
+
+# ---------------------------------------------------------------------------------------------
+# Tiny configs: what the families share, then each family's own
+# ---------------------------------------------------------------------------------------------
+def _mrope(half: int, interleaved: bool) -> list[int]:
+    """(temporal, height, width) rotary sections summing to ``half``: Qwen2.5-VL's 16/24/24 and
+    Qwen3-VL's 24/20/20 proportions of 64."""
+    if interleaved:
+        height = half * 20 // 64
+        return [half - 2 * height, height, height]
+    height = half * 3 // 8
+    return [half - 2 * height, height, height]
+
+
+def _per_pair_rope(frequencies: tuple[float, ...], theta: float, head_dim: int) -> dict:
+    """``longrope`` parameters whose inverse frequencies are exactly ``frequencies``: transformers
+    computes pair i's as 1 / (factor_i * theta ** (2 i / head_dim)); with the original context
+    equal to the model's, the attention scale stays 1 and the long factors are never used."""
+    if len(frequencies) != head_dim // 2:
+        raise ValueError(
+            f"rotary_frequencies has {len(frequencies)} values; a head of {head_dim} needs {head_dim // 2}"
+        )
+    factors = [1.0 / (f * theta ** (2 * i / head_dim)) for i, f in enumerate(frequencies)]
+    return {
+        "rope_type": "longrope",
+        "short_factor": factors,
+        "long_factor": factors,
+        "factor": 1.0,
+        "original_max_position_embeddings": 4096,
+    }
+
+
+def _head_dim(sizes: TinySizes) -> int:
+    return sizes.hidden_size // sizes.num_attention_heads
+
+
+def _rope(sizes: TinySizes) -> dict:
+    """RoPE at ``rope_theta``, or per-pair frequencies; each family adds its mrope sections."""
+    rope = {"rope_type": "default", "rope_theta": sizes.rope_theta}
+    if sizes.rotary_frequencies is not None:
+        rope.update(_per_pair_rope(sizes.rotary_frequencies, sizes.rope_theta, _head_dim(sizes)))
+    return rope
+
+
+def _text(sizes: TinySizes, ids: Mapping[str, int], vocab_size: int, rope: dict) -> dict:
+    return {
+        "vocab_size": vocab_size,
+        "hidden_size": sizes.hidden_size,
+        "intermediate_size": sizes.intermediate_size,
+        "num_hidden_layers": sizes.num_hidden_layers,
+        "num_attention_heads": sizes.num_attention_heads,
+        "num_key_value_heads": sizes.num_key_value_heads,
+        "max_position_embeddings": 4096,
+        "rope_parameters": rope,
+        "bos_token_id": ids["<|endoftext|>"],
+        "eos_token_id": ids["<|im_end|>"],
+        "pad_token_id": ids["<|endoftext|>"],
+        "tie_word_embeddings": True,
+    }
+
+
+def _vision(family: Family, sizes: TinySizes) -> dict:
+    return {
+        "depth": sizes.vision_depth,
+        "num_heads": sizes.vision_heads,
+        "spatial_merge_size": 2,
+        "patch_size": family.patch_size,
+        "temporal_patch_size": 2,
+    }
+
+
+def _config(family: Family, text: dict, vision: dict, ids: Mapping[str, int]):
+    import transformers
+
+    return getattr(transformers, family.config_class)(
+        text_config=text,
+        vision_config=vision,
+        image_token_id=ids["<|image_pad|>"],
+        video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"],
+        vision_end_token_id=ids["<|vision_end|>"],
+        tie_word_embeddings=True,
+    )
+
+
+def _qwen2_rope(sizes: TinySizes) -> dict:
+    """Qwen2-VL's and Qwen2.5-VL's: mrope sections (temporal, height, width) in blocks, summing to
+    the rotary half-dimension."""
+    return {**_rope(sizes), "mrope_section": _mrope(_head_dim(sizes) // 2, False)}
+
+
+def _qwen2_vl_tiny_config(family: Family, sizes: TinySizes, ids: Mapping[str, int], vocab_size: int):
+    vision = {
+        **_vision(family, sizes),
+        "embed_dim": sizes.vision_hidden_size,
+        "hidden_size": sizes.hidden_size,
+        "mlp_ratio": 2,
+    }
+    return _config(family, _text(sizes, ids, vocab_size, _qwen2_rope(sizes)), vision, ids)
+
+
+def _qwen2_5_vl_tiny_config(family: Family, sizes: TinySizes, ids: Mapping[str, int], vocab_size: int):
+    vision = {
+        **_vision(family, sizes),
+        "hidden_size": sizes.vision_hidden_size,
+        "intermediate_size": sizes.vision_intermediate_size,
+        "out_hidden_size": sizes.hidden_size,
+        "window_size": 112,
+        "fullatt_block_indexes": list(range(sizes.vision_depth))
+        if sizes.vision_full_attention
+        else [sizes.vision_depth - 1],
+    }
+    return _config(family, _text(sizes, ids, vocab_size, _qwen2_rope(sizes)), vision, ids)
+
+
+def _qwen3_text(sizes: TinySizes, ids: Mapping[str, int], vocab_size: int, rope: dict) -> dict:
+    return {**_text(sizes, ids, vocab_size, rope), "head_dim": _head_dim(sizes)}
+
+
+def _qwen3_vision(family: Family, sizes: TinySizes) -> dict:
+    return {
+        **_vision(family, sizes),
+        "hidden_size": sizes.vision_hidden_size,
+        "intermediate_size": sizes.vision_intermediate_size,
+        "out_hidden_size": sizes.hidden_size,
+        "num_position_embeddings": 64,  # an 8x8 grid of learned positions, interpolated
+    }
+
+
+def _qwen3_vl_tiny_config(family: Family, sizes: TinySizes, ids: Mapping[str, int], vocab_size: int):
+    rope = {**_rope(sizes), "mrope_section": _mrope(_head_dim(sizes) // 2, True), "mrope_interleaved": True}
+    vision = {**_qwen3_vision(family, sizes), "deepstack_visual_indexes": [0]}
+    return _config(family, _qwen3_text(sizes, ids, vocab_size, rope), vision, ids)
+
+
+def _qwen3_5_tiny_config(family: Family, sizes: TinySizes, ids: Mapping[str, int], vocab_size: int):
+    head_dim = _head_dim(sizes)
+    rope = {  # rotary on a quarter of each head, as Qwen3.5 does
+        **_rope(sizes),
+        "partial_rotary_factor": 0.25,
+        "mrope_section": _mrope(head_dim // 8, True),
+        "mrope_interleaved": True,
+    }
+    text = {  # linear attention (Gated DeltaNet) with a full-attention layer every other
+        **_qwen3_text(sizes, ids, vocab_size, rope),
+        "linear_conv_kernel_dim": 4,
+        "linear_key_head_dim": head_dim // 2,
+        "linear_value_head_dim": head_dim // 2,
+        "linear_num_key_heads": sizes.num_key_value_heads,
+        "linear_num_value_heads": sizes.num_attention_heads,
+        "layer_types": ["linear_attention", "full_attention"] * (sizes.num_hidden_layers // 2)
+        + ["full_attention"] * (sizes.num_hidden_layers % 2),
+    }
+    return _config(family, text, _qwen3_vision(family, sizes), ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# The families
+# ---------------------------------------------------------------------------------------------
 FAMILIES: dict[str, Family] = {
     f.name: f
     for f in (
         Family(
-            "qwen2_vl",
-            ("qwen2_vl",),
-            "Qwen2VLForConditionalGeneration",
-            "Qwen2VLProcessor",
-            "Qwen2Tokenizer",
-            28,
-            NORM_1000,
-            _LM,
-            r".*visual\.(blocks\.\d+\.(attn\.(qkv|proj)|mlp\.(fc1|fc2))|merger\.mlp\.(0|2))",
+            name="qwen2_vl",
+            model_types=("qwen2_vl",),
+            model_class="Qwen2VLForConditionalGeneration",
+            config_class="Qwen2VLConfig",
+            processor_class="Qwen2VLProcessor",
+            tokenizer_class="Qwen2Tokenizer",
+            image_processor_class="Qwen2VLImageProcessor",
+            video_processor_class="Qwen2VLVideoProcessor",
+            resize_factor=28,
+            box_convention=NORM_1000,
+            lora_language=_LM,
+            lora_vision=r".*visual\.(blocks\.\d+\.(attn\.(qkv|proj)|mlp\.(fc1|fc2))|merger\.mlp\.(0|2))",
+            tiny_config_builder=_qwen2_vl_tiny_config,
         ),
         Family(
-            "qwen2_5_vl",
-            ("qwen2_5_vl",),
-            "Qwen2_5_VLForConditionalGeneration",
-            "Qwen2_5_VLProcessor",
-            "Qwen2Tokenizer",
-            28,
-            PIXELS,
-            _LM,
-            r".*visual\.(blocks\.\d+\.(attn\.(qkv|proj)|mlp\.(gate_proj|up_proj|down_proj))|merger\.mlp\.(0|2))",
+            name="qwen2_5_vl",
+            model_types=("qwen2_5_vl",),
+            model_class="Qwen2_5_VLForConditionalGeneration",
+            config_class="Qwen2_5_VLConfig",
+            processor_class="Qwen2_5_VLProcessor",
+            tokenizer_class="Qwen2Tokenizer",
+            image_processor_class="Qwen2VLImageProcessor",
+            video_processor_class="Qwen2VLVideoProcessor",
+            resize_factor=28,
+            box_convention=PIXELS,
+            lora_language=_LM,
+            lora_vision=r".*visual\.(blocks\.\d+\.(attn\.(qkv|proj)|mlp\.(gate_proj|up_proj|down_proj))"
+            r"|merger\.mlp\.(0|2))",
+            tiny_config_builder=_qwen2_5_vl_tiny_config,
         ),
         Family(
-            "qwen3_vl",
-            ("qwen3_vl",),
-            "Qwen3VLForConditionalGeneration",
-            "Qwen3VLProcessor",
-            "Qwen2Tokenizer",
-            32,
-            NORM_1000,
-            _LM,
-            r".*visual\.(blocks\.\d+\.(attn\.(qkv|proj)|mlp\.(linear_fc1|linear_fc2))"
+            name="qwen3_vl",
+            model_types=("qwen3_vl",),
+            model_class="Qwen3VLForConditionalGeneration",
+            config_class="Qwen3VLConfig",
+            processor_class="Qwen3VLProcessor",
+            tokenizer_class="Qwen2Tokenizer",
+            image_processor_class="Qwen2VLImageProcessor",
+            video_processor_class="Qwen3VLVideoProcessor",
+            resize_factor=32,
+            box_convention=NORM_1000,
+            lora_language=_LM,
+            lora_vision=r".*visual\.(blocks\.\d+\.(attn\.(qkv|proj)|mlp\.(linear_fc1|linear_fc2))"
             r"|merger\.(linear_fc1|linear_fc2)|deepstack_merger_list\.\d+\.(linear_fc1|linear_fc2))",
+            tiny_config_builder=_qwen3_vl_tiny_config,
         ),
         Family(
-            "qwen3_5",
-            ("qwen3_5",),
-            "Qwen3_5ForConditionalGeneration",
-            "Qwen3VLProcessor",
-            "Qwen3_5Tokenizer",
-            32,
-            NORM_1000,
-            _LM_LINEAR,
-            r".*visual\.(blocks\.\d+\.(attn\.(qkv|proj)|mlp\.(linear_fc1|linear_fc2))|merger\.(linear_fc1|linear_fc2))",
+            name="qwen3_5",
+            model_types=("qwen3_5",),
+            model_class="Qwen3_5ForConditionalGeneration",
+            config_class="Qwen3_5Config",
+            processor_class="Qwen3VLProcessor",
+            tokenizer_class="Qwen3_5Tokenizer",
+            image_processor_class="Qwen2VLImageProcessor",
+            video_processor_class="Qwen3VLVideoProcessor",
+            resize_factor=32,
+            box_convention=NORM_1000,
+            lora_language=_LM_LINEAR,
+            lora_vision=r".*visual\.(blocks\.\d+\.(attn\.(qkv|proj)|mlp\.(linear_fc1|linear_fc2))"
+            r"|merger\.(linear_fc1|linear_fc2))",
+            tiny_config_builder=_qwen3_5_tiny_config,
         ),
     )
 }
 ALIASES = {"mimo_vl": "qwen2_5_vl"}  # MiMo-VL is a Qwen2.5-VL checkpoint (model_type qwen2_5_vl)
 
 
+def family_names() -> list[str]:
+    """Every name ``get_family`` accepts: the families, then their aliases."""
+    return sorted(FAMILIES) + sorted(ALIASES)
+
+
 def get_family(name: str) -> Family:
     key = ALIASES.get(name, name)
     if key not in FAMILIES:
-        raise ValueError(f"unknown model family {name!r}; known: {sorted(FAMILIES) + sorted(ALIASES)}")
+        raise ValueError(f"unknown model family {name!r}; known: {family_names()}")
     return FAMILIES[key]
 
 

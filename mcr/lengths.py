@@ -1,10 +1,11 @@
 """Token lengths of training examples, image tokens included, checked before the first step.
 
-Qwen2.5-VL expands each image placeholder into one token per 28x28 pixels of the resized
-image (``model.max_pixels`` bounds it). A trainer that cuts a sequence through those tokens
-fails mid-run with "Image features and image tokens do not match"; one that cuts the
-completion trains on part of it without a word. So the entry points measure every example
-once, up front, and refuse the run with the examples that do not fit and what to change.
+The processor expands each image placeholder into one token per ``factor`` x ``factor`` pixels
+of the resized image (28 or 32 by family; ``model.max_pixels`` bounds it): the run's
+``ImageSpace`` (``recipe.image_space``) both resizes and counts. A trainer that cuts a sequence
+through those tokens fails mid-run with "Image features and image tokens do not match"; one that
+cuts the completion trains on part of it without a word. So the entry points measure every
+example once, up front, and refuse the run with the examples that do not fit and what to change.
 """
 
 from __future__ import annotations
@@ -24,21 +25,7 @@ class SequenceTooLong(ValueError):
     """Examples longer than a limit of the run."""
 
 
-def image_token_count(processor: Any, input_size: Sequence[int]) -> int:
-    """Tokens one image of ``input_size`` (width, height, after resizing) becomes in the prompt."""
-    image_processor = processor.image_processor
-    factor = image_processor.patch_size * image_processor.merge_size
-    width, height = input_size
-    return (width // factor) * (height // factor)
-
-
-def max_image_tokens(processor: Any, max_pixels: int) -> int:
-    """The most tokens one image can become under ``max_pixels``."""
-    image_processor = processor.image_processor
-    return max_pixels // (image_processor.patch_size * image_processor.merge_size) ** 2
-
-
-def _input_sizes(row: dict, *, min_pixels: int, max_pixels: int) -> list[Sequence[int]]:
+def _input_sizes(row: dict, space: ImageSpace) -> list[Sequence[int]]:
     """The resized size of each of the row's images: its ``input_size``, else read from the files."""
     sizes = row.get("input_size")
     if sizes:
@@ -51,17 +38,15 @@ def _input_sizes(row: dict, *, min_pixels: int, max_pixels: int) -> list[Sequenc
         else image
         for image in images
     ]
-    space = ImageSpace(min_pixels, max_pixels)
     return [space.sizes(f)[1] for f in files]
 
 
-def sequence_lengths(
-    processor: Any, rows: Sequence[dict], *, min_pixels: int, max_pixels: int
-) -> list[tuple[int, int, int]]:
+def sequence_lengths(processor: Any, rows: Sequence[dict], space: ImageSpace) -> list[tuple[int, int, int]]:
     """(prompt tokens, of which image tokens, completion tokens) per row, as the model reads them.
 
     Rows hold a conversational ``prompt``, optionally a ``completion`` (SFT), and ``input_size``
-    or ``image`` (path, or ``datasets`` ``{"path": ...}``); the chat template is the processor's.
+    or ``image`` (path, or ``datasets`` ``{"path": ...}``); the chat template is the processor's,
+    the resizing and the tokens per image ``space``'s (the recipe's ``image_space``).
     """
     tokenizer = processor.tokenizer
     image_id = tokenizer.convert_tokens_to_ids(processor.image_token)
@@ -77,10 +62,7 @@ def sequence_lengths(
     completion_ids = tokenizer(completion_texts, add_special_tokens=False)["input_ids"]
     lengths = []
     for row, ids, completion in zip(rows, prompt_ids, completion_ids, strict=True):
-        images = [
-            image_token_count(processor, size)
-            for size in _input_sizes(row, min_pixels=min_pixels, max_pixels=max_pixels)
-        ]
+        images = [space.visual_tokens(size) for size in _input_sizes(row, space)]
         placeholders = ids.count(image_id)
         if placeholders != len(images):
             raise SequenceTooLong(
@@ -98,15 +80,14 @@ def check_lengths(
     limit: int,
     limit_name: str,
     completion_budget: int | None = None,
-    min_pixels: int,
-    max_pixels: int,
+    space: ImageSpace,
 ) -> list[tuple[int, int, int]]:
     """Refuse rows whose prompt plus completion exceeds ``limit`` tokens, naming them.
 
     The completion counts as ``completion_budget`` tokens when given (GRPO generates up to
     ``max_completion_length``), else as the row's own completion (SFT). Returns the lengths.
     """
-    lengths = sequence_lengths(processor, rows, min_pixels=min_pixels, max_pixels=max_pixels)
+    lengths = sequence_lengths(processor, rows, space)
     too_long = [
         (row.get("id", f"#{i}"), prompt, image, completion_budget if completion_budget is not None else done)
         for i, (row, (prompt, image, done)) in enumerate(zip(rows, lengths, strict=True))
@@ -121,8 +102,8 @@ def check_lengths(
         raise SequenceTooLong(
             f"{len(too_long)} of {len(rows)} examples exceed {limit_name}={limit} tokens and would be cut "
             f"(through their image tokens or their completion): {named}{more}. Raise {limit_name}, or "
-            f"lower model.max_pixels (now {max_pixels}: up to {max_image_tokens(processor, max_pixels)} "
-            "tokens per image)."
+            f"lower model.max_pixels (now {space.max_pixels}: up to {space.max_visual_tokens} tokens per "
+            "image)."
         )
     return lengths
 
@@ -148,8 +129,7 @@ def check_grpo_lengths(processor: Any, dataset: Any, model_path: str, args: Any,
         limit=limit,
         limit_name=name,
         completion_budget=args.max_completion_length,
-        min_pixels=recipe.model.min_pixels,
-        max_pixels=recipe.model.max_pixels,
+        space=recipe.image_space,
     )
 
 
@@ -167,6 +147,5 @@ def check_sft_lengths(processor: Any, dataset: Any, args: Any, recipe: Any) -> N
         ).to_list(),
         limit=args.max_length,
         limit_name="sft.max_length",
-        min_pixels=recipe.model.min_pixels,
-        max_pixels=recipe.model.max_pixels,
+        space=recipe.image_space,
     )

@@ -3,8 +3,10 @@ gold column through the prompt, the completion, the rewards and the evaluation's
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -169,3 +171,167 @@ def test_two_grpo_steps_and_an_evaluation_per_family(tmp_path, family):
     assert json.loads(line)["box_frame"] == (
         [1000, 1000] if CONVENTIONS[family] == NORM_1000 else json.loads(line)["input_size"]
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Families as data plus hooks
+# ---------------------------------------------------------------------------------------------
+TINY_CONFIGS = json.loads((Path(__file__).parent / "data" / "tiny_configs.json").read_text())["cases"]
+
+
+def _without_version(value):
+    """A config's dict as JSON reads it back, without the transformers version."""
+    if isinstance(value, dict):
+        return {str(k): _without_version(v) for k, v in value.items() if k != "transformers_version"}
+    if isinstance(value, list):
+        return [_without_version(v) for v in value]
+    return value
+
+
+def test_each_family_names_classes_transformers_has():
+    import transformers
+
+    for family in FAMILIES.values():
+        for attribute in (
+            "model_class",
+            "config_class",
+            "processor_class",
+            "tokenizer_class",
+            "image_processor_class",
+            "video_processor_class",
+        ):
+            assert hasattr(transformers, getattr(family, attribute)), (family.name, attribute)
+        model, config = family.model_class, family.config_class
+        assert model.removesuffix("ForConditionalGeneration") == config.removesuffix("Config")
+
+
+@pytest.mark.parametrize("case", sorted(TINY_CONFIGS))
+def test_tiny_configs_are_the_ones_the_families_always_built(case):
+    """Each family's ``tiny_config`` hook builds, field for field, the config recorded in
+    tests/data/tiny_configs.json from the code before families became hooks."""
+    from mcr.tiny_model import SPECIAL_TOKENS
+
+    recorded = TINY_CONFIGS[case]
+    fields = recorded["spec"]
+    if fields["rotary_frequencies"] is not None:
+        fields = {**fields, "rotary_frequencies": tuple(fields["rotary_frequencies"])}
+    spec = TinySpec(**fields)
+    n = recorded["tokenizer_length"]
+    ids = {t: n - len(SPECIAL_TOKENS) + i for i, t in enumerate(SPECIAL_TOKENS)}
+    built = get_family(spec.family).tiny_config(spec, ids, n)
+    assert _without_version(built.to_dict()) == recorded["config"]
+
+
+def test_the_shipped_base_loads_and_its_config_is_what_its_spec_builds():
+    from transformers import AutoConfig, AutoModelForImageTextToText, AutoTokenizer
+
+    from mcr.shipped import shipped_model
+    from mcr.tiny_model import build_config
+
+    base = shipped_model("tiny-base")
+    fields = json.loads((base / "model_card.json").read_text())["spec"]
+    spec = TinySpec(**{**fields, "rotary_frequencies": tuple(fields["rotary_frequencies"])})
+    built = _without_version(build_config(AutoTokenizer.from_pretrained(base), spec).to_dict())
+    shipped = _without_version(AutoConfig.from_pretrained(base).to_dict())
+    for config in (built, shipped):  # what saving and loading fill in
+        for part in (config, config["text_config"], config["vision_config"]):
+            for key in ("_name_or_path", "architectures", "dtype"):
+                part.pop(key)
+    assert built == shipped
+    assert AutoModelForImageTextToText.from_pretrained(base).config.model_type == "qwen2_5_vl"
+
+
+SIZES = [(50, 60), (320, 240), (192, 256), (1000, 300), (640, 480), (1280, 960), (4000, 3000), (224, 1000)]
+BOUNDS = [(3136, 50176), (56 * 56, 224 * 224), (3136, 401_408), (256 * 256, 1024 * 1024)]
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_each_familys_resize_is_smart_resize_at_its_factor(family):
+    from qwen_vl_utils import smart_resize
+
+    f = get_family(family)
+    for width, height in SIZES:
+        for low, high in BOUNDS:
+            expected = smart_resize(height, width, f.resize_factor, min_pixels=low, max_pixels=high)
+            assert f.resize(height, width, low, high) == expected, (family, width, height, low, high)
+            space = ImageSpace.of(f, low, high)
+            assert space.input_size(width, height) == expected[::-1]
+            assert all(side % f.resize_factor == 0 for side in expected)
+
+
+def test_the_image_space_resizes_through_the_familys_hook():
+    f = get_family("qwen3_vl")
+    assert ImageSpace.of(f, 3136, 50176) == ImageSpace(3136, 50176, 32, NORM_1000)  # the same hook
+    assert ImageSpace.of(f, 3136, 50176, PIXELS).box_convention == PIXELS  # model.box_convention
+
+    def squares(height, width, min_pixels, max_pixels):  # a family of its own resizing
+        return 64, 64
+
+    own = dataclasses.replace(f, name="squares", resize=squares)
+    space = ImageSpace.of(own, 3136, 50176)
+    assert space.input_size(640, 480) == (64, 64) and space.visual_tokens((64, 64)) == 4
+    assert space.max_visual_tokens == 50176 // 32**2
+    assert dataclasses.replace(f, resize=None).resize == f.resize  # left out: smart_resize at its factor
+
+
+def test_an_unknown_family_is_refused_naming_the_known_ones(tmp_path, capsys):
+    from mcr.cli import main as mcr_main
+
+    known = [*sorted(FAMILIES), "mimo_vl"]
+    listed = re.escape(str(known))
+    with pytest.raises(ValueError, match=rf"unknown model family 'llava'; known: {listed}"):
+        get_family("llava")
+    # the tiny build, from a spec
+    with pytest.raises(ValueError, match=rf"unknown model family 'llava'; known: {listed}"):
+        TinySpec(family="llava")
+    spec = TinySpec()
+    spec.family = "llava"  # changed after its checks
+    with pytest.raises(ValueError, match=rf"unknown model family 'llava'; known: {listed}"):
+        build_tiny_model(tmp_path / "m", spec=spec)
+    assert not (tmp_path / "m").exists()
+    # the command
+    with pytest.raises(SystemExit):
+        mcr_main(["build-tiny", "--out", str(tmp_path / "m"), "--family", "llava"])
+    message = capsys.readouterr().err
+    assert "invalid choice: 'llava'" in message and all(name in message for name in known)
+    # a recipe
+    with pytest.raises(RecipeError, match=rf"model.family: unknown model family 'qwen9'; known: {listed}"):
+        load_recipe(["recipe=tiny", "model.family=qwen9"])
+
+
+# A family is named in mcr.families only; elsewhere code asks the family (its fields and hooks).
+NAME_BRANCHES = re.compile(
+    r"family\.name\s*(==|!=|\bin\b|\bnot in\b)"  # family.name == "qwen3_5", family.name in (...)
+    r"|\.name\s*(==|!=)\s*[\"'](qwen|mimo)"  # f.name == "qwen2_vl"
+    r"|[\"'](qwen|mimo)\w*[\"']\s*(==|!=|\bin\b)\s*\w*\.?name"  # "qwen3_vl" == family.name
+    r"|resize_factor\s*(==|!=)"  # a factor standing in for a family
+)
+
+
+def test_nothing_outside_the_families_module_branches_on_a_familys_name():
+    from helpers.runs import REPO
+
+    files = [
+        *(REPO / "mcr").rglob("*.py"),
+        *(REPO / "eval").rglob("*.py"),
+        *(REPO / "rewards").rglob("*.py"),
+        *REPO.glob("train_*.py"),
+    ]
+    assert len(files) > 20
+    found = [
+        f"{path.relative_to(REPO)}:{number}: {line.strip()}"
+        for path in files
+        if path != REPO / "mcr" / "families.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if NAME_BRANCHES.search(line)
+    ]
+    assert not found, "ask the family (mcr.families) instead:\n" + "\n".join(found)
+    # the pattern sees what it is for
+    for planted in (
+        'if family.name == "qwen3_5":',
+        "qwen3 = family.name in ('qwen3_vl', 'qwen3_5')",
+        'elif f.name == "qwen2_vl":',
+        "x = 1 if family.resize_factor == 28 else 2",
+    ):
+        assert NAME_BRANCHES.search(planted), planted
+    assert not NAME_BRANCHES.search("family = recipe.family.name")

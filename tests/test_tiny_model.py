@@ -10,9 +10,10 @@ from PIL import Image
 from transformers import AutoModelForImageTextToText, AutoProcessor, Qwen2_5_VLForConditionalGeneration
 
 from mcr.cli import main as mcr_main
+from mcr.families import FAMILIES, get_family
 from mcr.image_space import ImageSpace
 from mcr.models import load_processor
-from mcr.tiny_model import SPECIAL_TOKENS, TinySpec, build_tiny_model
+from mcr.tiny_model import SPECIAL_TOKENS, TinySpec, build_processor, build_tiny_model, build_tokenizer
 
 
 def _sha(path):
@@ -136,3 +137,18 @@ def test_rotary_frequencies_are_set_pair_by_pair(tmp_path):
     assert torch.allclose(rotary.inv_freq, torch.tensor(frequencies)) and rotary.attention_scaling == 1.0
     with pytest.raises(ValueError, match="has 3 values; a head of 32 needs 16"):
         build_tiny_model(tmp_path / "bad", spec=TinySpec(rotary_frequencies=(1.0, 0.5, 0.25)))
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_the_processor_is_built_from_the_familys_classes(family):
+    f = get_family(family)
+    spec = TinySpec(family=family, vocab_size=600, tokenizer_corpus_size=40)
+    processor = build_processor(build_tokenizer(spec, 0), spec)
+    assert type(processor).__name__ == f.processor_class
+    assert type(processor.tokenizer).__name__ == f.tokenizer_class
+    for part, name in (
+        (processor.image_processor, f.image_processor_class),
+        (processor.video_processor, f.video_processor_class),
+    ):
+        assert type(part).__name__ == name
+        assert part.patch_size * part.merge_size == f.resize_factor

@@ -349,12 +349,8 @@ class Recipe:
     def image_space(self) -> ImageSpace:
         """How the model sees images and writes boxes: the resizing bounds and the family's factor
         and box convention."""
-        family = self.family
-        return ImageSpace(
-            self.model.min_pixels,
-            self.model.max_pixels,
-            family.resize_factor,
-            self.model.box_convention or family.box_convention,
+        return ImageSpace.of(
+            self.family, self.model.min_pixels, self.model.max_pixels, self.model.box_convention
         )
 
     @property

@@ -252,8 +252,7 @@ def train_stage(
 def spec_space(spec: TinySpec) -> ImageSpace:
     """The image space a tiny model of ``spec`` sees: its pixel bounds, its family's resize factor
     and box convention."""
-    family = get_family(spec.family)
-    return ImageSpace(spec.min_pixels, spec.max_pixels, family.resize_factor, family.box_convention)
+    return ImageSpace.of(get_family(spec.family), spec.min_pixels, spec.max_pixels)
 
 
 def _probes(path: Path, probes: dict, space: ImageSpace) -> dict[str, float]:
