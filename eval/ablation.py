@@ -46,11 +46,12 @@ VARIANTS = (
     Variant("cvo", "CVO alone, from the base"),
     Variant("answer_only_cvo", "answer-only SFT + CVO"),
 )
-SFT_VARIANTS = ("answer_only", "mrsi_checklist", "mrsi")
 
 
 @dataclass(frozen=True)
-class Stage:
+class AblationStage:
+    """One step of the ablation plan: a training run or the evaluation, as launch.sh runs it."""
+
     name: str  # the variant, or "evaluation"
     script: str  # train_sft.py, train_grpo.py or eval/evaluate.py
     args: tuple[str, ...]  # recipe arguments
@@ -64,7 +65,7 @@ def checkpoint_dir(recipe: Recipe, variant: str) -> Path:
     return ablation_dir(recipe) / variant
 
 
-def plan(recipe: Recipe, args: list[str]) -> list[Stage]:
+def plan(recipe: Recipe, args: list[str]) -> list[AblationStage]:
     """The ablation's stages, in order, each with the recipe arguments ``args`` and its own."""
     if recipe.task != "gmner":
         raise ValueError(
@@ -79,8 +80,8 @@ def plan(recipe: Recipe, args: list[str]) -> list[Stage]:
         weights = [f"mrsi.styles.{s}={1.0 if s == style else 0.0}" for s in styles]
         return weights + ([f"mrsi.styles.{ANSWER_ONLY}=1.0"] if style == ANSWER_ONLY else [])
 
-    def sft(variant: str, styles_args: list[str]) -> Stage:
-        return Stage(
+    def sft(variant: str, styles_args: list[str]) -> AblationStage:
+        return AblationStage(
             variant,
             "train_sft.py",
             (
@@ -93,8 +94,8 @@ def plan(recipe: Recipe, args: list[str]) -> list[Stage]:
             ),
         )
 
-    def grpo(variant: str, extra: list[str]) -> Stage:
-        return Stage(
+    def grpo(variant: str, extra: list[str]) -> AblationStage:
+        return AblationStage(
             variant,
             "train_grpo.py",
             (
@@ -117,7 +118,7 @@ def plan(recipe: Recipe, args: list[str]) -> list[Stage]:
         grpo("mrsi_cvo_no_penalties", [adapter, *(f"rewards.funcs.{p}=0.0" for p in SHORTCUT_PENALTIES)]),
         grpo("cvo", []),
         grpo("answer_only_cvo", [answers_adapter]),
-        Stage(
+        AblationStage(
             "evaluation",
             "eval/evaluate.py",
             (*args, f"eval.output_dir={root / 'eval'}", "eval.probes=[]", f"checkpoints=[{checkpoints}]"),

@@ -1,9 +1,9 @@
 """Modality reliance: how a checkpoint's answers change when one modality is taken away.
 
 Each probe (``eval.probes``) re-runs the same checkpoint on altered inputs built by the
-benchmark (``probe_rows``; see ``mcr.benchmarks.probes``) and compares with its answers on the
-original inputs, both scored against the original gold. For a GMNER-style benchmark (GMNER,
-MNER-MI), per probe:
+benchmark (its declared ``probes`` and ``probe_rows``; see ``mcr.benchmarks.reliance_inputs``) and
+compares with its answers on the original inputs, both scored against the original gold. For a
+benchmark whose answers are entities (it declares ``answered``: GMNER, MNER-MI), per probe:
 
 * ``f1_drop``: the headline F1 on the original inputs minus the F1 under the probe (points);
 * ``agreement``: of the (post, span, type) triples answered with or without the probe, the
@@ -13,8 +13,8 @@ MNER-MI), per probe:
 * ``absent``: the share of answered entities whose span is not in the probe's text
   (``masked_text``: the names were masked, so these come from the image or from memory).
 
-For MATE, per probe (the pointer's or the target's modality taken away): ``accuracy`` under the
-probe and its ``accuracy_drop``.
+For any other benchmark, the first headline figure under the probe and its drop: for MATE (the
+pointer's or the target's modality taken away) ``accuracy`` and ``accuracy_drop``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def compare(
     """One probe's figures for one checkpoint (see the module's docstring)."""
     (headline, *_) = benchmark.headline(metrics)
     before, after = benchmark.headline(metrics)[headline], benchmark.headline(probed_metrics)[headline]
-    if not hasattr(benchmark, "answered"):
+    if benchmark.answered is None:  # answers are not entities: the headline's drop alone
         key = headline.lower().replace(" ", "_")
         return {key: after, f"{key}_drop": round(before - after, 2)}
     original, changed = _answers(benchmark, rows, completions), _answers(benchmark, probed_rows, probed)
@@ -82,11 +82,11 @@ def run_probes(
     n = len(rows) if samples is None else min(samples, len(rows))
     subset_rows, subset_completions = rows[:n], completions[:n]
     ids = {row["id"] for row in subset_rows}
-    subset_examples = [e for e in examples if getattr(e, "id", None) in ids]
+    subset_examples = [e for e in examples if e.id in ids]
     base = metrics if n == len(rows) else benchmark.score(subset_examples, subset_rows, subset_completions)
     figures: dict[str, dict[str, Any]] = {}
     for probe in probes:
-        if probe not in getattr(benchmark, "probes", ()):
+        if probe not in benchmark.probes:
             continue
         probed_rows = benchmark.probe_rows(subset_examples, subset_rows, probe, space)
         probed = complete(probed_rows, desc=f"{benchmark.name} {probe}")

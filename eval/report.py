@@ -90,9 +90,7 @@ def log_to_wandb(
         for label, items in by_label.items():
             for s in items[: recipe.eval.log_samples]:
                 row = by_id[s["id"]]
-                overlay = (
-                    benchmark.box_overlay(row, s["prediction"]) if hasattr(benchmark, "box_overlay") else None
-                )
+                overlay = benchmark.box_overlay(row, s["prediction"])
                 for k, image in enumerate(row_images(row)):  # every image of a multi-image sample
                     table.add_data(
                         bench,

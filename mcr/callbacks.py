@@ -189,9 +189,7 @@ class BoxSamplesCallback(TrainerCallback):
         for k, (prompt, completion, images) in enumerate(samples[: self.count]):
             row, text = self.rows.get(_prompt_text(prompt)), completion_text(completion)
             benchmark = get_benchmark(row["task"]) if row else None
-            overlay = (
-                benchmark.box_overlay(row, text) if benchmark and hasattr(benchmark, "box_overlay") else None
-            )
+            overlay = benchmark.box_overlay(row, text) if benchmark else None
             for i, image in enumerate(images or []):
                 table.add_data(
                     state.global_step, k, i, boxed_image(wandb, image, overlay if i == 0 else None), text

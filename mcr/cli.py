@@ -9,9 +9,12 @@ mcr export --checkpoint DIR --base MODEL --out DIR
 mcr data synth {gmner,mate} --out DIR --n N [--seed S] [--image-size WxH (gmner)]
 mcr data stats {gmner,mate,mmra,grec,mner-mi} ...
 mcr score {gmner,mate,mmra,grec,mner-mi} ... --pred FILE.jsonl
+mcr --benchmark-module MODULE score NAME ...   (a benchmark of your own: a dotted module or a .py file)
 
 Each benchmark brings its own ``score``, ``stats`` and ``synth`` arguments (``mcr.benchmarks``);
-this module only dispatches.
+this module only dispatches. ``--benchmark-module`` (before the command, repeatable) imports a
+benchmark of your own first, which then has its ``score`` and ``data stats`` commands like the
+built-in ones.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import json
 import sys
 from collections.abc import Callable
 
-from mcr.benchmarks import BENCHMARKS
+from mcr.benchmarks import BENCHMARKS, load_benchmark_modules
 from mcr.data.errors import DataFormatError
 from mcr.families import family_names
+from mcr.user_modules import UserModuleError
 
 # earlier names of the stats commands, kept as aliases
 STATS_ALIASES = {"gmner": ["twitter-gmner"], "grec": ["grefcoco"]}
@@ -119,6 +123,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mcr", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
+    parser.add_argument(
+        "--benchmark-module",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a benchmark of your own, imported before the command (repeatable): a dotted module on "
+        "sys.path or a .py file defining BENCHMARK; its score and data stats commands follow",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     tiny = commands.add_parser(
@@ -195,7 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
         for kinds, arguments, run, aliases in (
             (score_kinds, benchmark.score_arguments, benchmark.score_files, []),
             (stats_kinds, benchmark.stats_arguments, benchmark.stats, STATS_ALIASES.get(benchmark.name, [])),
-            *([(synth_kinds, benchmark.synth_arguments, benchmark.synth, [])] if benchmark.trains else []),
+            *(
+                [(synth_kinds, benchmark.synth_arguments, benchmark.synth, [])]
+                if benchmark.trains and benchmark.synthesizes
+                else []
+            ),
         ):
             described = argparse.ArgumentParser()
             arguments(described)  # each benchmark describes its own command
@@ -227,6 +243,22 @@ def _ablation(argv: list[str]) -> None:
     print(f"\n== MCR ablation '{recipe.name}' ({path}) ==\n{path.read_text()}", end="")
 
 
+def benchmark_modules(argv: list[str]) -> list[str]:
+    """The ``--benchmark-module`` values before the command (``mcr --benchmark-module M score ...``)."""
+    found, i = [], 0
+    while i < len(argv) and argv[i].startswith("-"):
+        flag, sep, value = argv[i].partition("=")
+        if flag == "--benchmark-module":
+            if not sep:
+                if i + 1 == len(argv):
+                    break  # no value: the parser says so
+                i += 1
+                value = argv[i]
+            found.append(value)
+        i += 1
+    return found
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["recipe"]:
@@ -235,6 +267,10 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["ablation"]:
         _ablation(argv[1:])
         return
+    try:  # before the parser is built: each benchmark adds its own commands to it
+        load_benchmark_modules(benchmark_modules(argv), "--benchmark-module")
+    except UserModuleError as err:
+        sys.exit(f"error: {err}")
     args = build_parser().parse_args(argv)
     args.argv = argv
     try:

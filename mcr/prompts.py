@@ -38,12 +38,18 @@ def render_prompt(task: str, **fields: object) -> str:
 
 def user_prompt(task: str, *, n_images: int = 1, **fields: object) -> list[dict]:
     """The conversational prompt: the image(s), then the task's instruction rendered with ``fields``."""
+    return image_prompt(render_prompt(task, n_images=n_images, **fields), n_images=n_images)
+
+
+def image_prompt(instruction: str, *, n_images: int = 1) -> list[dict]:
+    """The conversational prompt: the image(s), then ``instruction`` (a benchmark outside this
+    package writes its own instruction; the built-in ones render theirs with ``user_prompt``)."""
     return [
         {
             "role": "user",
             "content": [
                 *({"type": "image", "text": None} for _ in range(n_images)),
-                {"type": "text", "text": render_prompt(task, n_images=n_images, **fields)},
+                {"type": "text", "text": instruction},
             ],
         }
     ]

@@ -319,7 +319,7 @@ def test_reliance_probes_report_known_completions_by_value(
     import mcr.eval.evaluate as evaluation
     from mcr.benchmarks import get_task
     from mcr.benchmarks.gmner.release import load_twitter_gmner
-    from mcr.benchmarks.probes import MASK
+    from mcr.benchmarks.reliance_inputs import MASK
 
     recipe = load_recipe(
         [

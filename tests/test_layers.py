@@ -4,7 +4,8 @@
     2. runtime        process set-up, models, checkpoints, MRSI data, generation, reporting
     3. benchmarks     one home per benchmark (mcr.benchmarks.<name>), and the CVO rewards
     4. foundations    the output contract, the record schema and data readers, templates,
-                      the image space, the registry of per-completion caches
+                      the image space, the registry of per-completion caches, the importer
+                      of users' modules
 
 Every import counts: at module level, inside functions, and under TYPE_CHECKING.
 """
@@ -59,6 +60,7 @@ LAYERS = (
             "mcr.templates",
             "mcr.recipes",
             "mcr.shipped",
+            "mcr.user_modules",
             "mcr.assets",
             "mcr",
         ),

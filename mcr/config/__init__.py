@@ -10,7 +10,7 @@ that class's fields.
 |---|---|
 | ``schema`` | the sections as dataclasses, each field with its default and help text |
 | ``loading`` | recipe files, ``base:`` inheritance, command-line overrides, key checks |
-| ``checks`` | the values: rewards (and ``rewards.modules``), task, family, probes, monitors, TRL fields |
+| ``checks`` | the values: benchmark and reward modules, rewards, task, family, probes, monitors, TRL fields |
 | ``help`` | ``--help``: every key with its default and help text |
 | ``errors`` | ``RecipeError`` and the unknown-key message |
 """
@@ -28,6 +28,7 @@ from mcr.config.loading import (
 )
 from mcr.config.schema import (
     DEFAULT_RECIPE,
+    BenchmarkArgs,
     BenchmarkDataArgs,
     DataArgs,
     EvalArgs,
@@ -44,6 +45,7 @@ from mcr.config.schema import (
 __all__ = [
     "ALIASES",
     "DEFAULT_RECIPE",
+    "BenchmarkArgs",
     "BenchmarkDataArgs",
     "DataArgs",
     "EvalArgs",

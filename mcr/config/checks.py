@@ -1,8 +1,9 @@
 """The checks a loaded recipe passes beyond its keys: values that fit the rest of MCR.
 
 ``check_recipe`` runs them in order; each names the recipe file and the key at fault. The
-reward modules a recipe names (``rewards.modules``) are imported here, before its
-``rewards.funcs`` are checked against the registry.
+benchmark modules a recipe names (``benchmarks.modules``) are imported here first, so that its
+``task``, its probes and its reward modules may name their benchmarks; then the reward modules
+(``rewards.modules``), before its ``rewards.funcs`` are checked against the registry.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ YAML_WORDS = {"yes": True, "no": False, "on": True, "off": False, "true": True, 
 def check_recipe(recipe: Recipe, path: Path) -> None:
     """Every check, in order; the ``grpo`` and ``sft`` sections get YAML's yes/no/on/off in
     their fields' types."""
+    check_benchmark_modules(recipe, path)
     check_rewards(recipe, path)
     check_task_rewards(recipe, path)
     check_synth_splits(recipe, path)
@@ -30,6 +32,17 @@ def check_recipe(recipe: Recipe, path: Path) -> None:
     check_monitors(recipe, path)
     check_box_convention(recipe, path)
     check_trainer_sections(recipe, path)
+
+
+def check_benchmark_modules(recipe: Recipe, path: Path) -> None:
+    """``benchmarks.modules`` import, each registering the benchmark it defines."""
+    from mcr.benchmarks import load_benchmark_modules
+    from mcr.user_modules import UserModuleError
+
+    try:
+        load_benchmark_modules(recipe.benchmarks.modules)
+    except UserModuleError as err:
+        raise RecipeError(f"{path}: {err}") from err
 
 
 def check_rewards(recipe: Recipe, path: Path) -> None:
@@ -76,10 +89,19 @@ def check_task_rewards(recipe: Recipe, path: Path) -> None:
 
 
 def check_synth_splits(recipe: Recipe, path: Path) -> None:
+    """``data.synth.splits`` are three shares, and ``data.synth.n`` asks only a task that
+    synthesizes (``check_task_rewards`` has checked that the task trains)."""
+    from mcr.benchmarks import get_task
+
     splits = recipe.data.synth.splits
     if len(splits) != 3 or min(splits) < 0 or abs(sum(splits) - 1) > 1e-6:
         raise RecipeError(
             f"{path}: data.synth.splits must be three shares (train, dev, test) summing to 1, not {splits}"
+        )
+    if recipe.data.synth.n > 0 and not get_task(recipe.task).synthesizes:
+        raise RecipeError(
+            f"{path}: data.synth.n={recipe.data.synth.n}, but task {recipe.task!r} synthesizes no data; "
+            "set data.synth.n=0 and point data.root at its release"
         )
 
 
@@ -94,7 +116,7 @@ def check_family(recipe: Recipe, path: Path) -> None:
 def check_probes(recipe: Recipe, path: Path) -> None:
     from mcr.benchmarks import BENCHMARKS
 
-    known_probes = {probe for b in BENCHMARKS.values() for probe in getattr(b, "probes", ())}
+    known_probes = {probe for b in BENCHMARKS.values() for probe in b.probes}
     if set(recipe.eval.probes) - known_probes:
         raise RecipeError(
             f"{path}: eval.probes names {sorted(set(recipe.eval.probes) - known_probes)}; the probes: "

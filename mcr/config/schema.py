@@ -149,6 +149,19 @@ class DataArgs:
 
 
 @dataclass
+class BenchmarkArgs:
+    modules: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Benchmark modules of your own, imported before task and eval.benchmarks are used: a "
+            "dotted module on sys.path (my_pkg.my_bench) or a .py file (relative paths from the current "
+            "directory), each defining BENCHMARK (a mcr.benchmarks.Benchmark); named in task and "
+            "eval.benchmarks like the built-in ones."
+        },
+    )
+
+
+@dataclass
 class RewardArgs:
     modules: list[str] = field(
         default_factory=list,
@@ -251,9 +264,9 @@ class EvalArgs:
     benchmarks: list[str] = field(
         default_factory=list,
         metadata={
-            "help": "Benchmarks to evaluate (gmner, mate, mmra, grec, mner_mi); [] evaluates the recipe's "
-            "task on its own data.root. Others read their data from eval.data.<name> (on the command "
-            "line also benchmarks=[...])."
+            "help": "Benchmarks to evaluate (gmner, mate, mmra, grec, mner_mi, or one of "
+            "benchmarks.modules); [] evaluates the recipe's task on its own data.root. Others read their "
+            "data from eval.data.<name> (on the command line also benchmarks=[...])."
         },
     )
     data: dict[str, BenchmarkDataArgs] = field(
@@ -309,7 +322,11 @@ class Recipe:
         },
     )
     task: str = field(
-        default="gmner", metadata={"help": "The benchmark trained on (mcr.benchmarks): gmner or mate."}
+        default="gmner",
+        metadata={
+            "help": "The benchmark trained on (mcr.benchmarks): gmner, mate, or a training task of "
+            "benchmarks.modules."
+        },
     )
     seed: int = field(default=42, metadata={"help": "Seed of training (model init, sampling, data order)."})
     resume: str | None = field(
@@ -321,6 +338,7 @@ class Recipe:
     model: ModelArgs = field(default_factory=ModelArgs)
     lora: LoraArgs = field(default_factory=LoraArgs)
     data: DataArgs = field(default_factory=DataArgs)
+    benchmarks: BenchmarkArgs = field(default_factory=BenchmarkArgs)
     rewards: RewardArgs = field(default_factory=RewardArgs)
     mrsi: MrsiArgs = field(default_factory=MrsiArgs)
     monitors: MonitorArgs = field(default_factory=MonitorArgs)

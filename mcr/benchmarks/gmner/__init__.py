@@ -19,11 +19,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from mcr.benchmarks.base import TrainingTask
 from mcr.benchmarks.gmner import rows as gmner_rows
 from mcr.benchmarks.gmner.predictions import read_gmner_predictions
 from mcr.benchmarks.gmner.release import SPLITS, check_images, gmner_stats, load_twitter_gmner
 from mcr.benchmarks.gmner.scorer import prediction_from_text, score_gmner
-from mcr.benchmarks.probes import entity_probe_rows, masked_tokens
+from mcr.benchmarks.reliance_inputs import entity_probe_rows, masked_tokens
 from mcr.contract.matching import decode_gold, iou, normalize_span
 from mcr.contract.parse import parse_completion
 from mcr.data.schema import GMNER_TYPES, Record
@@ -31,11 +32,9 @@ from mcr.image_space import ImageSpace, unscale_box
 from mcr.prompts import user_prompt
 
 
-class GmnerBenchmark:
+class GmnerBenchmark(TrainingTask):
     name = "gmner"
-    cli_name = "gmner"
-    default_split = "test"
-    trains = True
+    synthesizes = True
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[Record]:
         images = images if images is not None else Path(root) / "images"
@@ -60,7 +59,7 @@ class GmnerBenchmark:
         parsed = parse_completion(completion)
         return float(parsed.well_formed and parsed.entities is not None)
 
-    # modality-reliance probes (mcr.benchmarks.probes, eval.probes)
+    # modality-reliance probes (mcr.benchmarks.reliance_inputs, eval/reliance.py)
     probes = ("blank_image", "swapped_image", "masked_text")
 
     def probe_rows(
@@ -74,7 +73,6 @@ class GmnerBenchmark:
             return user_prompt(self.name, text=text, box_format=space.box_wording), text
 
         return entity_probe_rows(rows, probe, masked)
-        raise ValueError(f"GMNER has no probe {probe!r}; its probes: {self.probes}")
 
     def box_overlay(self, row: dict, completion: str) -> dict[str, list[tuple[tuple, str, str]]]:
         """Gold and predicted boxes in the original image's pixels, to draw: ``(box, caption, kind)``,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from mcr.benchmarks.metrics import micro_prf
 from mcr.contract.matching import GoldEntity, count_correct, normalize_span
 from mcr.contract.parse import PredEntity, parse_completion, span_key
 from mcr.data.schema import Record
@@ -39,13 +40,6 @@ def prediction_from_text(
     return tuple(
         e._replace(bbox=None if e.bbox is None else unscale_box(e.bbox, image_size, frame)) for e in entities
     )
-
-
-def _prf(correct: int, n_pred: int, n_gold: int) -> dict[str, float]:
-    p = correct / n_pred if n_pred else 0.0
-    r = correct / n_gold if n_gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(100 * p, 2), "recall": round(100 * r, 2), "f1": round(100 * f, 2)}
 
 
 def gold_entities(record: Record) -> tuple[GoldEntity, ...]:
@@ -92,8 +86,8 @@ def score_gmner(
         absent += sum(
             not normalize_span(p.entity) or f" {normalize_span(p.entity)} " not in text for p in preds
         )
-    result: dict[str, object] = {name: _prf(correct, n_pred, n_gold) for name, correct in totals.items()}
-    n_prf = _prf(none_correct, none_pred, none_gold)
+    result: dict[str, object] = {name: micro_prf(correct, n_pred, n_gold) for name, correct in totals.items()}
+    n_prf = micro_prf(none_correct, none_pred, none_gold)
     result["bias"] = {
         "n_precision": n_prf["precision"],
         "n_recall": n_prf["recall"],

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from mcr.benchmarks.base import Benchmark
 from mcr.benchmarks.grec.data import SPLITS, GrecSample, grefcoco_stats, load_grefcoco
 from mcr.benchmarks.grec.scorer import score_grec
 from mcr.contract.matching import iou
@@ -35,11 +36,9 @@ def answer_boxes(completion: str, image_size: Sequence[int], frame: Sequence[int
     return [unscale_box(box, tuple(image_size), tuple(frame)) for box in parsed.answer]
 
 
-class GrecBenchmark:
+class GrecBenchmark(Benchmark):
     name = "grec"
-    cli_name = "grec"
     default_split = "val"
-    trains = False
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[GrecSample]:
         return load_grefcoco(root, split, images=images if images is not None else Path(root) / "images")

@@ -19,10 +19,11 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from mcr.benchmarks.base import TrainingTask
 from mcr.benchmarks.mate import rows as mate_rows
 from mcr.benchmarks.mate.data import MateInstance, load_mate, load_mate_split
 from mcr.benchmarks.mate.scorer import score_mate
-from mcr.benchmarks.probes import blank_images
+from mcr.benchmarks.reliance_inputs import blank_images
 from mcr.contract.parse import parse_completion
 from mcr.data.predictions import raw_outputs
 from mcr.image_space import ImageSpace
@@ -42,11 +43,9 @@ def mate_stats(instances: Sequence[MateInstance]) -> dict:
     }
 
 
-class MateBenchmark:
+class MateBenchmark(TrainingTask):
     name = "mate"
-    cli_name = "mate"
-    default_split = "test"
-    trains = True
+    synthesizes = True
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[MateInstance]:
         return load_mate_split(root, split, images=images)

@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from functools import partial
 
 from mcr.benchmarks.mate.data import MateInstance
+from mcr.benchmarks.metrics import accuracy as percent_correct
 
 _KEY = '"answer": '
 
@@ -76,8 +78,7 @@ def score_mate(instances: Iterable[MateInstance], outputs: Mapping[str, str]) ->
         groups["object_count"][str(inst.object_count)].append(ok)
         groups["pair"][f"{inst.pointer_attribute}->{inst.target_attribute}"].append(ok)
 
-    def accuracy(values: list[bool]) -> float:
-        return round(100 * sum(values) / len(values), 1) if values else 0.0
+    accuracy = partial(percent_correct, digits=1)  # MATE reports one decimal
 
     return {
         "accuracy": accuracy(overall),

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from mcr.benchmarks.base import Benchmark
 from mcr.benchmarks.mmra.data import MmraItem, load_mmra
 from mcr.benchmarks.mmra.scorer import score_mmra
 from mcr.contract.parse import parse_completion
@@ -31,11 +32,9 @@ def response(completion: str) -> str:
     return completion
 
 
-class MmraBenchmark:
+class MmraBenchmark(Benchmark):
     name = "mmra"
-    cli_name = "mmra"
     default_split = "train"  # the Hugging Face export's only split
-    trains = False
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[MmraItem]:
         items = load_mmra(root, split=split, images=images)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from functools import partial
 
+from mcr.benchmarks.metrics import accuracy as percent_correct
 from mcr.benchmarks.mmra.data import MmraItem
 
 _YES_NO = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
@@ -42,8 +44,7 @@ def score_mmra(items: Iterable[MmraItem], outputs: Mapping[str, str]) -> dict[st
         by_task[item.task].append(ok)
         by_granularity[item.granularity].append(ok)
 
-    def accuracy(values: list[bool]) -> float:
-        return round(100 * sum(values) / len(values), 2) if values else 0.0
+    accuracy = partial(percent_correct, digits=2)  # MMRA reports two decimals
 
     return {
         "accuracy": accuracy(overall),

@@ -18,9 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mcr.benchmarks.base import Benchmark
 from mcr.benchmarks.mner_mi.data import MnerMiRecord, entities, load_mner_mi
 from mcr.benchmarks.mner_mi.scorer import score_mner_mi
-from mcr.benchmarks.probes import entity_probe_rows, masked_tokens
+from mcr.benchmarks.reliance_inputs import entity_probe_rows, masked_tokens
 from mcr.contract.parse import parse_completion
 from mcr.data.errors import DataFormatError
 from mcr.data.predictions import prediction_lines
@@ -60,11 +61,8 @@ def answer_entities(answer: Any) -> list[tuple[str, str]] | None:
     return out
 
 
-class MnerMiBenchmark:
+class MnerMiBenchmark(Benchmark):
     name = "mner_mi"
-    cli_name = "mner-mi"
-    default_split = "test"
-    trains = False
 
     def load(self, root: str | Path, split: str, images: str | Path | None = None) -> list[MnerMiRecord]:
         path = Path(root) / f"MNER-MI_{split}.txt"
@@ -116,7 +114,7 @@ class MnerMiBenchmark:
         parsed = parse_completion(completion)
         return float(parsed.well_formed and answer_entities(parsed.answer) is not None)
 
-    # modality-reliance probes (mcr.benchmarks.probes, eval.probes)
+    # modality-reliance probes (mcr.benchmarks.reliance_inputs, eval/reliance.py)
     probes = ("blank_image", "swapped_image", "masked_text")
 
     def probe_rows(
@@ -130,7 +128,6 @@ class MnerMiBenchmark:
             return user_prompt(self.name, n_images=len(record.images), text=text), text
 
         return entity_probe_rows(rows, probe, masked)
-        raise ValueError(f"MNER-MI has no probe {probe!r}; its probes: {self.probes}")
 
     def answered(self, completion: str) -> list[tuple[str, str, bool]] | None:
         """(span, type, boxed) per answered entity (never boxed here), or None when unreadable."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from mcr.benchmarks.metrics import micro_prf
 from mcr.benchmarks.mner_mi.data import MnerMiRecord, entities
 
 
@@ -18,12 +19,7 @@ def score_mner_mi(records: Iterable[MnerMiRecord], predictions: Mapping[str, Seq
         tp += len(predicted & gold)
         n_pred += len(predicted)
         n_gold += len(gold)
-    p = tp / n_pred if n_pred else 0.0
-    r = tp / n_gold if n_gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
     return {
-        "precision": round(100 * p, 2),
-        "recall": round(100 * r, 2),
-        "f1": round(100 * f, 2),
+        **micro_prf(tp, n_pred, n_gold),
         "counts": {"predicted": n_pred, "gold": n_gold, "missing_predictions": missing},
     }
