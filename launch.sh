@@ -8,9 +8,9 @@
 #   bash launch.sh train [options] recipe=NAME [key=value ...]      # one stage (default train_grpo.py)
 #   bash launch.sh ablation [options] [recipe=NAME ...]  # seven variants from one base, one table
 #
-# The pipeline runs train_sft.py, then train_grpo.py from the SFT adapter, then
-# eval/evaluate.py on the untrained, SFT and GRPO checkpoints, printing one comparison table,
-# then the time of each stage.
+# The pipeline runs the stages of `mcr pipeline plan`: train_sft.py, then train_grpo.py from the SFT
+# adapter, then eval/evaluate.py on the untrained, SFT and GRPO checkpoints, printing one comparison
+# table, then the time of each stage. (Without a clone, `mcr pipeline` runs the same in one process.)
 #
 # Options (before the recipe arguments):
 #   --config FILE        accelerate config (default: recipes/accelerate/ddp.yaml with a GPU or
@@ -142,7 +142,7 @@ train() {
 
 STAGE_TIMES=()
 stage() {
-  # stage NAME COMMAND...: run it and keep its wall time for the pipeline's summary
+  # stage NAME COMMAND...: run it and keep its wall time for the summary
   local name="$1" began=$SECONDS
   shift
   run "$@"
@@ -150,35 +150,43 @@ stage() {
   log "$name done in $((SECONDS - began))s"
 }
 
-pipeline() {
-  parse_launch_options "$@"
-  if [[ ${#ARGS[@]} -eq 0 ]]; then ARGS=(recipe=tiny); fi
-  local sft_dir grpo_dir started=$SECONDS
-  sft_dir="$("$VENV/bin/mcr" recipe "${ARGS[@]}" --get sft_output_dir)"
-  grpo_dir="$("$VENV/bin/mcr" recipe "${ARGS[@]}" --get grpo_output_dir)"
-  stage sft "${LAUNCH[@]}" train_sft.py "${ARGS[@]}"
-  stage grpo "${LAUNCH[@]}" train_grpo.py "${ARGS[@]}" "model.init_adapter=$sft_dir"
-  stage evaluation "${LAUNCH[@]}" eval/evaluate.py "${ARGS[@]}" "checkpoints=[base,$sft_dir,$grpo_dir]"
+run_plan() {
+  # run_plan PLAN: each line of PLAN is a stage (its name, its script, then its recipe arguments,
+  # tab-separated: `mcr pipeline plan`, `mcr ablation plan`), run through accelerate
+  local fields
+  while IFS=$'\t' read -r -u 3 -a fields; do
+    if [[ ${#fields[@]} -lt 2 ]]; then continue; fi  # not a stage: a library's message on stdout
+    stage "${fields[0]}" "${LAUNCH[@]}" "${fields[1]}" "${fields[@]:2}"
+  done 3<<< "$1"
+}
+
+summary() {
+  # summary TITLE STARTED: the whole job's time and each stage's
   local times
   times="$(printf '%s, ' "${STAGE_TIMES[@]}")"
-  log "pipeline done in $((SECONDS - started))s (${times%, })"
+  log "$1 done in $((SECONDS - $2))s (${times%, })"
+}
+
+pipeline() {
+  # the stages and their hand-offs (the SFT adapter to GRPO, the three checkpoints to the
+  # evaluation) come from `mcr pipeline plan` (mcr/pipeline.py)
+  parse_launch_options "$@"
+  if [[ ${#ARGS[@]} -eq 0 ]]; then ARGS=(recipe=tiny); fi
+  local started=$SECONDS plan
+  plan="$("$VENV/bin/mcr" pipeline plan "${ARGS[@]}")"
+  run_plan "$plan"
+  summary pipeline "$started"
 }
 
 ablation() {
-  # the stages come from `mcr ablation plan` (eval/ablation.py), one per line: name, script, arguments
+  # the stages come from `mcr ablation plan` (eval/ablation.py), then its table
   parse_launch_options "$@"
   if [[ ${#ARGS[@]} -eq 0 ]]; then ARGS=(recipe=tiny); fi
-  local started=$SECONDS name script rest plan
+  local started=$SECONDS plan
   plan="$("$VENV/bin/mcr" ablation plan "${ARGS[@]}")"
-  while IFS=$'\t' read -r -u 3 name script rest; do
-    local stage_args=()
-    read -ra stage_args <<< "$rest"
-    stage "$name" "${LAUNCH[@]}" "$script" "${stage_args[@]}"
-  done 3<<< "$plan"
+  run_plan "$plan"
   run "$VENV/bin/mcr" ablation table "${ARGS[@]}"
-  local times
-  times="$(printf '%s, ' "${STAGE_TIMES[@]}")"
-  log "ablation done in $((SECONDS - started))s (${times%, })"
+  summary ablation "$started"
 }
 
 mode="pipeline"

@@ -1,9 +1,11 @@
 """Evaluate checkpoints of a run on benchmarks and compare them in one table per benchmark.
 
-    accelerate launch eval/evaluate.py recipe=tiny checkpoints=[base,outputs/tiny-sft,outputs/tiny-grpo]
-    accelerate launch eval/evaluate.py recipe=mcr_qwen checkpoint=outputs/mcr_qwen-grpo \\
+    mcr evaluate recipe=tiny checkpoints=[base,outputs/tiny-sft,outputs/tiny-grpo]
+    accelerate launch -m mcr.eval.evaluate recipe=mcr_qwen checkpoint=outputs/mcr_qwen-grpo \\
         benchmarks=[gmner,mate,mmra] data.root=/data/Twitter10000_v2.0 data.images=/data/twitter_images \\
         eval.data.mate.root=/data/MATE eval.data.mmra.root=/data/MMRA
+
+(From a clone, ``accelerate launch eval/evaluate.py ...`` runs the same.)
 
 Every argument is a recipe key: ``eval.checkpoints`` (``checkpoints=[...]`` or ``checkpoint=DIR``)
 names adapters or full model folders, ``base`` the recipe's model untouched; ``eval.benchmarks``
@@ -18,7 +20,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -27,7 +28,7 @@ from PIL import Image
 
 from mcr.benchmarks import Benchmark, get_benchmark
 from mcr.checkpoints import load_checkpoint
-from mcr.config import BenchmarkDataArgs, Recipe, RecipeError, load_recipe, recipe_help
+from mcr.config import BenchmarkDataArgs, Recipe, RecipeError
 from mcr.data.rows import row_images
 from mcr.eval.generate import generate
 from mcr.eval.reliance import reliance_table, run_probes
@@ -35,7 +36,7 @@ from mcr.eval.report import comparison_table, log_to_wandb, write_outputs
 from mcr.eval.scoring import evaluate_completions
 from mcr.models import ensure_model, load_processor, model_init_kwargs
 from mcr.rewards import clear_caches
-from mcr.runtime import leave_process_group, process_state, setup_logging
+from mcr.runtime import process_state, run_entry_point, setup_logging
 from mcr.task_data import ensure_data
 
 logger = logging.getLogger("mcr.evaluate")
@@ -85,6 +86,13 @@ def check_backend(recipe: Recipe) -> None:
                 "eval.backend=vllm runs in one process (set eval.vllm.tensor_parallel_size for several "
                 "GPUs); launch it without --num_processes"
             )
+
+
+def check(recipe: Recipe) -> None:
+    """Fail on missing benchmark data or a backend that cannot run here, before loading anything."""
+    for name in recipe.eval.benchmarks or [recipe.task]:
+        benchmark_setup(recipe, name)
+    check_backend(recipe)
 
 
 def _open_images(row: dict) -> None:
@@ -203,16 +211,10 @@ def main(recipe: Recipe) -> dict[str, dict[str, dict]]:
     return results
 
 
+def run(argv: list[str] | None = None) -> None:
+    """The command line: ``recipe=NAME key=value ...``, or ``--help``."""
+    run_entry_point(main, __doc__, argv, check)
+
+
 if __name__ == "__main__":
-    if {"-h", "--help"} & set(sys.argv[1:]):
-        print(__doc__ + "\n" + recipe_help())
-        sys.exit(0)
-    try:
-        recipe = load_recipe(sys.argv[1:])
-        for name in recipe.eval.benchmarks or [recipe.task]:
-            benchmark_setup(recipe, name)  # fail on missing benchmark data before loading anything
-        check_backend(recipe)
-    except (RecipeError, RuntimeError, ValueError) as err:
-        sys.exit(f"error: {err}")
-    main(recipe)
-    leave_process_group()
+    run()

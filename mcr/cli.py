@@ -1,6 +1,11 @@
-"""The ``mcr`` command: utilities around training, data and scoring.
+"""The ``mcr`` command: the stages of a run, and utilities around training, data and scoring.
 
-mcr build-tiny --out DIR [--seed S] [--family qwen2_5_vl|qwen2_vl|qwen3_vl|qwen3_5]
+mcr sft recipe=NAME [key=value ...]          (MRSI SFT; mcr sft --help: every key, with help)
+mcr grpo recipe=NAME [key=value ...]         (CVO GRPO; model.init_adapter=<sft output> after SFT)
+mcr evaluate recipe=NAME [key=value ...]     (checkpoints=[base,DIR,...]: one comparison table)
+mcr pipeline [plan] recipe=NAME [key=value ...]   (SFT -> GRPO -> evaluation; plan: the stages only)
+mcr build-tiny --out DIR [--seed S] [--family qwen2_5_vl|qwen2_vl|qwen3_vl|qwen3_5|NAME]
+               [--family-module MODULE]     (a family of your own: a dotted module or a .py file)
 mcr pretrain-tiny [--out assets/tiny-base] [--seed S] [--scale 1.0]   (resumes where it stopped)
 mcr pretrain-tiny --from assets/tiny-base --schedule {grounding,scenes} [--workers N]   (continues a base)
 mcr recipe recipe=NAME [key=value ...] [--get KEY]      (mcr recipe --help: every key, with help)
@@ -11,26 +16,42 @@ mcr data stats {gmner,mate,mmra,grec,mner-mi} ...
 mcr score {gmner,mate,mmra,grec,mner-mi} ... --pred FILE.jsonl
 mcr --benchmark-module MODULE score NAME ...   (a benchmark of your own: a dotted module or a .py file)
 
-Each benchmark brings its own ``score``, ``stats`` and ``synth`` arguments (``mcr.benchmarks``);
-this module only dispatches. ``--benchmark-module`` (before the command, repeatable) imports a
-benchmark of your own first, which then has its ``score`` and ``data stats`` commands like the
-built-in ones.
+The stages run in this process; ``accelerate launch -m mcr.train_sft`` (``mcr.train_grpo``,
+``mcr.eval.evaluate``, ``mcr.pipeline``) runs them in several. Each benchmark brings its own
+``score``, ``stats`` and ``synth`` arguments (``mcr.benchmarks``); this module only dispatches.
+``--benchmark-module`` (before the command, repeatable) imports a benchmark of your own first,
+which then has its ``score`` and ``data stats`` commands like the built-in ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable
 
 from mcr.benchmarks import BENCHMARKS, load_benchmark_modules
 from mcr.data.errors import DataFormatError
-from mcr.families import family_names
+from mcr.families import family_names, load_family_modules
 from mcr.user_modules import UserModuleError
 
 # earlier names of the stats commands, kept as aliases
 STATS_ALIASES = {"gmner": ["twitter-gmner"], "grec": ["grefcoco"]}
+# the stages of a run: command -> (its module, whose run() parses recipe=NAME key=value ... and
+# --help; the help line of `mcr --help`)
+STAGES = {
+    "sft": ("mcr.train_sft", "MRSI: LoRA SFT on the injected D1 (recipe=NAME key=value ...; --help)"),
+    "grpo": ("mcr.train_grpo", "CVO: GRPO with the recipe's rewards (recipe=NAME key=value ...; --help)"),
+    "evaluate": (
+        "mcr.eval.evaluate",
+        "evaluate checkpoints on benchmarks, one table each (recipe=NAME checkpoints=[...]; --help)",
+    ),
+    "pipeline": (
+        "mcr.pipeline",
+        "SFT -> GRPO from its adapter -> evaluation of all three, in this process; plan: the stages",
+    ),
+}
 
 
 def _build_tiny(args: argparse.Namespace) -> dict:
@@ -139,7 +160,18 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--out", required=True, help="output directory")
     tiny.add_argument("--seed", type=int, default=0)
     tiny.add_argument(
-        "--family", default="qwen2_5_vl", choices=family_names(), help="model family (mcr.families)"
+        "--family",
+        default="qwen2_5_vl",
+        choices=family_names(),
+        help="model family (mcr.families, or one that --family-module registers)",
+    )
+    tiny.add_argument(
+        "--family-module",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="a model family of your own, imported first (repeatable): a dotted module on sys.path or a "
+        ".py file calling mcr.families.register_family",
     )
     tiny.add_argument("--min-pixels", type=int, default=56 * 56)
     tiny.add_argument("--max-pixels", type=int, default=224 * 224)
@@ -187,6 +219,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True)
     export.set_defaults(func=_printing(_export))
 
+    # parsed by each stage's module, so that recipe=NAME key=value ... and --help pass through
+    for name, (_, description) in STAGES.items():
+        commands.add_parser(name, add_help=False, help=description)
+
     # parsed by _recipe itself, so that recipe=NAME key=value ... and --help pass through
     commands.add_parser(
         "recipe",
@@ -223,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _ablation(argv: list[str]) -> None:
     """``mcr ablation plan|table recipe=NAME [key=value ...]``: the ablation's stages, one per line
-    (name, script, recipe arguments; tab-separated, for launch.sh), or its table once evaluated."""
+    (name, script, then each recipe argument; tab-separated, for launch.sh), or its table once
+    evaluated."""
     from mcr.config import RecipeError, load_recipe
     from mcr.eval.ablation import plan, write_table
 
@@ -235,7 +272,7 @@ def _ablation(argv: list[str]) -> None:
         recipe = load_recipe(argv[1:])
         if argv[0] == "plan":
             for stage in plan(recipe, argv[1:]):
-                print("\t".join([stage.name, stage.script, " ".join(stage.args)]))
+                print("\t".join([stage.name, stage.script, *stage.args]))
             return
         path, _ = write_table(recipe)
     except (RecipeError, ValueError, FileNotFoundError, KeyError) as err:
@@ -247,16 +284,38 @@ def benchmark_modules(argv: list[str]) -> list[str]:
     """The ``--benchmark-module`` values before the command (``mcr --benchmark-module M score ...``)."""
     found, i = [], 0
     while i < len(argv) and argv[i].startswith("-"):
-        flag, sep, value = argv[i].partition("=")
-        if flag == "--benchmark-module":
-            if not sep:
-                if i + 1 == len(argv):
-                    break  # no value: the parser says so
-                i += 1
-                value = argv[i]
+        value, i = _option_value(argv, i, "--benchmark-module")
+        if value is not None:
             found.append(value)
         i += 1
     return found
+
+
+def family_modules(argv: list[str]) -> list[str]:
+    """The ``--family-module`` values of ``mcr build-tiny`` (``mcr build-tiny --family-module M
+    --family NAME``), imported before the parser lists the families."""
+    if "build-tiny" not in argv:
+        return []
+    found, i = [], argv.index("build-tiny") + 1
+    while i < len(argv):
+        value, i = _option_value(argv, i, "--family-module")
+        if value is not None:
+            found.append(value)
+        i += 1
+    return found
+
+
+def _option_value(argv: list[str], i: int, flag: str) -> tuple[str | None, int]:
+    """The value of ``flag`` at ``argv[i]`` (``--flag V`` or ``--flag=V``; None for another
+    argument, or a flag with no value, which the parser reports) and the index of its last part."""
+    name, sep, value = argv[i].partition("=")
+    if name != flag:
+        return None, i
+    if sep:
+        return value, i
+    if i + 1 == len(argv):
+        return None, i
+    return argv[i + 1], i + 1
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -267,8 +326,12 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["ablation"]:
         _ablation(argv[1:])
         return
-    try:  # before the parser is built: each benchmark adds its own commands to it
+    if argv[:1] and argv[0] in STAGES:
+        importlib.import_module(STAGES[argv[0]][0]).run(argv[1:])
+        return
+    try:  # before the parser is built: each benchmark adds its own commands, each family a choice
         load_benchmark_modules(benchmark_modules(argv), "--benchmark-module")
+        load_family_modules(family_modules(argv), "--family-module")
     except UserModuleError as err:
         sys.exit(f"error: {err}")
     args = build_parser().parse_args(argv)

@@ -22,14 +22,21 @@ Sources of each convention:
   is the default here, and ``model.box_convention`` overrides it.
 
 The tiny-config hooks live here, beside the rest of each family, so that adding a family is one
-declaration in one file; they import transformers only when called.
+declaration in one file; they import transformers only when called. A family of your own is
+declared the same way in your own module, which calls ``register_family``; a recipe names that
+module in ``families.modules`` (``mcr build-tiny --family-module``), then the family in
+``model.family``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any, Protocol
+
+from mcr.user_modules import import_user_module
 
 PIXELS = "pixels"  # absolute pixels of the resized image
 NORM_1000 = "norm1000"  # 0-1000 of the image's width and height
@@ -342,6 +349,47 @@ FAMILIES: dict[str, Family] = {
     )
 }
 ALIASES = {"mimo_vl": "qwen2_5_vl"}  # MiMo-VL is a Qwen2.5-VL checkpoint (model_type qwen2_5_vl)
+
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def register_family(family: Family) -> Family:
+    """Add a family of your own to ``FAMILIES``, under its name, for ``model.family`` and
+    ``mcr build-tiny --family``; its module is named in a recipe's ``families.modules``.
+
+    Registering the same object again is a no-op; another family under a name taken (by a family
+    or an alias) is an error. A family may share a ``model_type`` with a built-in one (a variant
+    on the same transformers classes): ``model.family: auto`` reads the built-in, so a recipe names
+    the variant."""
+    if not isinstance(family, Family):
+        raise TypeError(f"register_family takes a mcr.families.Family, not {type(family).__name__}")
+    if not _NAME.fullmatch(family.name):
+        raise ValueError(
+            f"a model family's name is lower case letters, digits and underscores, not {family.name!r}"
+        )
+    if family.box_convention not in BOX_CONVENTIONS:
+        raise ValueError(
+            f"model family {family.name!r}: box_convention must be one of {list(BOX_CONVENTIONS)}, "
+            f"not {family.box_convention!r}"
+        )
+    known = FAMILIES.get(family.name)
+    if known is family:
+        return family
+    if known is not None or family.name in ALIASES:
+        taken = "an alias of " + repr(ALIASES[family.name]) if known is None else "another family's name"
+        raise ValueError(
+            f"model family {family.name!r} is already registered ({taken}): choose another name (or, "
+            "for the same module, name it one way only: by its file or by its dotted name)"
+        )
+    FAMILIES[family.name] = family
+    return family
+
+
+def load_family_modules(entries: Iterable[str], setting: str = "families.modules") -> list[ModuleType]:
+    """Import every entry (a dotted module or a ``.py`` file, each once), registering the families
+    it declares; ``setting`` names where the entries come from, for errors."""
+    return [import_user_module(entry, setting) for entry in entries]
 
 
 def family_names() -> list[str]:

@@ -1,10 +1,12 @@
-"""A process's set-up: the process group, logging, W&B (offline without a login)."""
+"""A process's set-up: the process group, logging, W&B (offline without a login), and the command
+line every entry point shares (``run_entry_point``)."""
 
 from __future__ import annotations
 
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +89,34 @@ def leave_process_group() -> None:
     if dist.is_available() and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+def run_entry_point(
+    main: Callable[[Any], Any],
+    doc: str,
+    argv: list[str] | None = None,
+    check: Callable[[Any], None] | None = None,
+) -> None:
+    """The command line of an entry point (``mcr sft``, ``python -m mcr.train_sft``, ``accelerate
+    launch -m mcr.train_sft``, a clone's ``train_sft.py``): ``recipe=NAME key=value ...``.
+
+    ``--help`` prints ``doc`` and every recipe key (with ``recipe=NAME``, that recipe's values).
+    Otherwise the recipe is loaded and checked (``check``: the entry point's own checks, run before
+    anything heavy loads), ``main`` runs it, and the process group closes. A recipe that does not
+    load exits with its message and no traceback.
+    """
+    from mcr.config import RecipeError, load_recipe, recipe_help, split_recipe_args
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if {"-h", "--help"} & set(argv):
+        named = [a for a in argv if a.startswith("recipe=")]
+        print(doc + "\n" + recipe_help(split_recipe_args(named)[0] if named else None))
+        return
+    try:
+        recipe = load_recipe(argv)
+        if check is not None:
+            check(recipe)
+    except (RecipeError, RuntimeError, ValueError) as err:
+        sys.exit(f"error: {err}")
+    main(recipe)
+    leave_process_group()

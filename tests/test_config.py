@@ -188,6 +188,9 @@ def test_the_data_layout_follows_the_task():
         ["train_grpo.py", "--help"],
         ["train_sft.py", "--help"],
         ["eval/evaluate.py", "--help"],
+        ["-m", "mcr.cli", "sft", "recipe=mcr_qwen", "--help"],  # the stages, from an install
+        ["-m", "mcr.cli", "evaluate", "--help"],
+        ["-m", "mcr.pipeline", "--help"],
     ],
 )
 def test_help_prints_every_section_with_its_help_text(command):
@@ -202,6 +205,7 @@ def test_help_prints_every_section_with_its_help_text(command):
         ("eval.checkpoints", "Checkpoints to evaluate"),
         ("grpo", "Any field of trl.GRPOConfig"),
         ("base", "A recipe this one extends"),
+        ("families.modules", "Model-family modules of your own"),
     ]:
         assert f"  {key} = " in out and help_text in out, key
     if "recipe=mcr_qwen" in command:  # the recipe's own values beside the keys

@@ -48,8 +48,16 @@ PACKAGE_DIRS = {
     "mcr.templates": "templates",
     "mcr.assets": "assets",
 }
-# commands that mcr.cli.main parses itself, before build_parser: subcommands and flags
-SELF_PARSED = {"recipe": ((), ("--get", "--help", "-h")), "ablation": (("plan", "table"), ())}
+# commands that mcr.cli.main parses itself, before build_parser: subcommands and flags (the
+# stages' modules parse recipe=NAME key=value ... and --help)
+SELF_PARSED = {
+    "recipe": ((), ("--get", "--help", "-h")),
+    "ablation": (("plan", "table"), ()),
+    "sft": ((), ("--help", "-h")),
+    "grpo": ((), ("--help", "-h")),
+    "evaluate": ((), ("--help", "-h")),
+    "pipeline": (("plan",), ("--help", "-h")),
+}
 
 _INLINE = re.compile(r"(`+)(.+?)\1", re.S)
 _LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
@@ -425,9 +433,12 @@ def test_the_commands_mcr_parses_itself_are_known():
 
     from mcr import cli
 
-    assert set(re.findall(r'argv\[:1\] == \["([\w-]+)"\]', inspect.getsource(cli.main))) == set(SELF_PARSED)
+    parsed = set(re.findall(r'argv\[:1\] == \["([\w-]+)"\]', inspect.getsource(cli.main)))
+    assert "in STAGES" in inspect.getsource(cli.main)
+    assert parsed | set(cli.STAGES) == set(SELF_PARSED)
     assert all(f'"{flag}"' in inspect.getsource(cli._recipe) for flag in SELF_PARSED["recipe"][1])
     assert str(SELF_PARSED["ablation"][0]).replace("'", '"') in inspect.getsource(cli._ablation)
+    assert 'argv[:1] == ["plan"]' in (ROOT / "mcr" / "pipeline.py").read_text()  # mcr pipeline plan
 
 
 def test_the_docs_are_found():

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,15 @@ import torch
 from mcr.benchmarks import get_task
 from mcr.benchmarks.gmner.release import load_twitter_gmner
 from mcr.config import RecipeError, load_recipe
-from mcr.families import FAMILIES, NORM_1000, PIXELS, family_of_model_type, get_family
+from mcr.families import (
+    FAMILIES,
+    NORM_1000,
+    PIXELS,
+    family_names,
+    family_of_model_type,
+    get_family,
+    register_family,
+)
 from mcr.image_space import ImageSpace
 from mcr.rewards import REGISTRY
 from mcr.tiny_model import TinySpec, build_tiny_model
@@ -335,3 +344,176 @@ def test_nothing_outside_the_families_module_branches_on_a_familys_name():
     ):
         assert NAME_BRANCHES.search(planted), planted
     assert not NAME_BRANCHES.search("family = recipe.family.name")
+
+
+# ---------------------------------------------------------------------------------------------
+# A family of your own
+# ---------------------------------------------------------------------------------------------
+# A family as a user declares it in their own project: a Qwen2.5-VL variant on the same classes
+# and tiny config whose resize hook floors each side to the factor (smart_resize rounds it).
+OWN_FAMILY = '''
+"""my_qwen: Qwen2.5-VL's classes, image sides floored to multiples of 28."""
+
+import dataclasses
+import math
+
+from mcr.families import get_family, register_family
+
+FACTOR = 28
+
+
+def floor_resize(height, width, min_pixels, max_pixels):
+    """Within max_pixels, each side floored to the factor (at least one factor)."""
+    scale = min(1.0, math.sqrt(max_pixels / (height * width)))
+    return (
+        max(FACTOR, math.floor(height * scale / FACTOR) * FACTOR),
+        max(FACTOR, math.floor(width * scale / FACTOR) * FACTOR),
+    )
+
+
+MY_QWEN = register_family(dataclasses.replace(get_family("qwen2_5_vl"), name="my_qwen", resize=floor_resize))
+'''
+
+
+@pytest.fixture
+def own_family(tmp_path):
+    """``<tmp>/project/my_family.py``, outside the repository; the families it registers (and the
+    modules a test imports) leave with the test."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "my_family.py").write_text(OWN_FAMILY)
+    names, modules = dict(FAMILIES), set(sys.modules)
+    yield project / "my_family.py"
+    FAMILIES.clear()
+    FAMILIES.update(names)
+    for module in set(sys.modules) - modules:
+        if module.startswith("mcr_user_file_"):
+            del sys.modules[module]
+
+
+def test_register_family_takes_a_new_name_once(own_family):
+    mine = dataclasses.replace(get_family("qwen2_5_vl"), name="mine_vl", box_convention=NORM_1000)
+    assert register_family(mine) is mine and get_family("mine_vl") is mine and "mine_vl" in family_names()
+    assert register_family(mine) is mine  # the same object again: nothing changes
+    for taken in ("mine_vl", "qwen2_vl"):
+        with pytest.raises(ValueError, match=rf"'{taken}' is already registered \(another family's name\)"):
+            register_family(dataclasses.replace(mine, name=taken))
+    with pytest.raises(ValueError, match=r"'mimo_vl' is already registered \(an alias of 'qwen2_5_vl'\)"):
+        register_family(dataclasses.replace(mine, name="mimo_vl"))
+    with pytest.raises(ValueError, match=r"box_convention must be one of \['pixels', 'norm1000'\]"):
+        register_family(dataclasses.replace(mine, name="other_vl", box_convention="corners"))
+    with pytest.raises(ValueError, match=r"lower case letters, digits and underscores, not 'My-VL'"):
+        register_family(dataclasses.replace(mine, name="My-VL"))
+    with pytest.raises(TypeError, match=r"takes a mcr.families.Family, not dict"):
+        register_family({"name": "x"})
+    assert get_family("mine_vl") is mine and get_family("qwen2_vl").box_convention == NORM_1000
+
+
+def test_a_recipe_imports_its_family_modules_before_the_family(own_family, monkeypatch):
+    monkeypatch.chdir(own_family.parent)  # a relative path is read from the current directory
+    with pytest.raises(RecipeError, match=r"unknown model family 'my_qwen'.*name its module in families"):
+        load_recipe(["recipe=tiny", "model.family=my_qwen"])
+    recipe = load_recipe(["recipe=tiny", "families.modules=[./my_family.py]", "model.family=my_qwen"])
+    assert recipe.family is FAMILIES["my_qwen"] and recipe.family.box_convention == PIXELS
+    # the family's hook resizes: 256x192 floors to 252x168 where smart_resize rounds to 252x196
+    assert recipe.image_space.input_size(256, 192) == (252, 168)
+    assert get_family("qwen2_5_vl").resize(192, 256, 3136, 50176) == (196, 252)
+    # the same file by its absolute path: one module, one family
+    again = load_recipe(["recipe=tiny", f"families.modules=[{own_family}]", "model.family=my_qwen"])
+    assert again.family is recipe.family
+    with pytest.raises(RecipeError, match=r"families.modules: './nowhere.py': no file"):
+        load_recipe(["recipe=tiny", "families.modules=[./nowhere.py]"])
+    with pytest.raises(
+        RecipeError, match=r"families is a section with keys \['modules'\], not a value \(the "
+    ):
+        load_recipe(["recipe=tiny", "families=my_qwen"])
+
+
+def test_build_tiny_imports_its_family_modules_before_it_parses(own_family, monkeypatch, capsys):
+    from mcr.cli import family_modules
+    from mcr.cli import main as mcr
+
+    argv = ["build-tiny", "--family-module", "./a.py", "--out", "m", "--family-module=my_pkg.fam"]
+    assert family_modules(argv) == ["./a.py", "my_pkg.fam"]
+    assert family_modules(["--benchmark-module", "b", "build-tiny", "--family-module", "f"]) == ["f"]
+    assert family_modules(["score", "gmner", "--family-module", "./a.py"]) == []
+    monkeypatch.chdir(own_family.parent)
+    with pytest.raises(SystemExit, match=r"error: --family-module: './nowhere.py': no file"):
+        mcr(["build-tiny", "--family-module", "./nowhere.py", "--family", "my_qwen", "--out", "m"])
+    assert "my_qwen" not in FAMILIES
+    # the family is a choice once its module is imported: only the seed's missing value is wrong
+    with pytest.raises(SystemExit):
+        mcr(
+            ["build-tiny", "--family-module", "./my_family.py", "--family", "my_qwen", "--out", "m", "--seed"]
+        )
+    error = capsys.readouterr().err
+    assert "argument --seed: expected one argument" in error and "invalid choice" not in error
+    assert "my_qwen" in FAMILIES and not (own_family.parent / "m").exists()
+
+
+MY_RECIPE = """\
+base: tiny
+families:
+  modules: [./my_family.py]
+model:
+  name_or_path: ./model
+  family: my_qwen
+"""
+
+
+@pytest.mark.slow
+def test_a_family_from_outside_the_repository_builds_trains_and_evaluates(own_family, monkeypatch, capsys):
+    """`mcr build-tiny --family-module ./my_family.py --family my_qwen`, then a recipe of the user's
+    naming the module and the family: two SFT steps and an evaluation, the images sized by the
+    family's hook."""
+    import datasets
+
+    from mcr.cli import main as mcr
+    from mcr.eval.evaluate import main as evaluate
+    from mcr.train_sft import main as train_sft
+
+    project = own_family.parent
+    monkeypatch.chdir(project)
+    mcr(["build-tiny", "--family-module", "./my_family.py", "--family", "my_qwen", "--out", "model"])
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{") :])["family"] == "my_qwen"  # the JSON result, after any log lines
+    (project / "my_recipe.yaml").write_text(MY_RECIPE)
+    recipe = load_recipe(
+        [
+            "recipe=my_recipe.yaml",
+            "data.root=data",
+            "data.images=data/images",
+            "data.synth.n=20",
+            "data.synth.splits=[0.8,0.1,0.1]",
+            "mrsi.output_dir=mrsi",
+            "sft.output_dir=sft",
+            "sft.max_steps=2",
+            "sft.logging_steps=1",
+            "sft.per_device_train_batch_size=4",
+            "sft.report_to=none",
+            "sft.save_strategy=no",
+            "eval.output_dir=eval",
+            "eval.max_samples=2",
+            "eval.max_new_tokens=8",
+            "eval.report_to=[]",
+            "eval.probes=[]",
+            "checkpoints=[base,sft]",
+        ]
+    )
+    assert recipe.family is FAMILIES["my_qwen"]
+    metrics = train_sft(recipe)
+    assert [h for h in metrics["log_history"] if "loss" in h] and (
+        project / "sft" / "adapter_model.safetensors"
+    ).is_file()
+    assert set(evaluate(recipe)["gmner"]) == {"untrained", "sft"}
+
+    # every image's size as the model sees it came from the family's hook, not smart_resize
+    grpo_rows = datasets.load_from_disk(str(project / "mrsi" / "data"))["grpo"]
+    predictions = (project / "eval" / "gmner" / "sft" / "predictions.jsonl").read_text().splitlines()
+    sizes = [
+        (tuple(row["image_size"]), tuple(row["input_size"]))
+        for row in [*grpo_rows.select_columns(["image_size", "input_size"]), *map(json.loads, predictions)]
+    ]
+    hook, smart = FAMILIES["my_qwen"].resize, get_family("qwen2_5_vl").resize
+    assert len(sizes) > 2 and all(seen == hook(h, w, 3136, 50176)[::-1] for (w, h), seen in sizes), sizes
+    assert any(seen != smart(h, w, 3136, 50176)[::-1] for (w, h), seen in sizes), sizes

@@ -1,4 +1,5 @@
-"""launch.sh builds the accelerate command for one GPU, N GPUs and several nodes, and prints it."""
+"""launch.sh builds the accelerate command for one GPU, N GPUs and several nodes, and prints it;
+its pipeline is the plan ``mcr pipeline`` runs in one process."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import re
 import subprocess
 import sys
+
+import pytest
 
 from helpers.runs import REPO
 
@@ -104,3 +107,46 @@ def test_one_process_and_the_pipeline():
 def test_several_nodes_need_a_master_address():
     proc = launch("train", "--nnodes", "2", "recipe=tiny")
     assert proc.returncode == 2 and "--nnodes 2 needs --master-addr" in proc.stderr
+
+
+def test_mcr_pipeline_runs_the_plan_in_one_process(monkeypatch, tmp_path, capsys):
+    """`mcr pipeline` runs the stages of `mcr pipeline plan` (launch.sh's) in order, each with its
+    hand-off, every recipe checked before the first stage runs."""
+    from mcr import pipeline
+    from mcr.cli import main as mcr
+
+    entries = pipeline.stage_entries()
+    ran = []
+    monkeypatch.setattr(
+        pipeline,
+        "stage_entries",
+        lambda: {
+            module: (lambda recipe, module=module: ran.append((module, recipe)), check)
+            for module, (_, check) in entries.items()
+        },
+    )
+    args = ["recipe=tiny", f"sft.output_dir={tmp_path / 'sft'}", f"grpo.output_dir={tmp_path / 'grpo'}"]
+    capsys.readouterr()  # what importing the trainers printed
+    mcr(["pipeline", "plan", *args])
+    plan = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    mcr(["pipeline", *args])
+    assert [module for module, _ in ran] == ["mcr.train_sft", "mcr.train_grpo", "mcr.eval.evaluate"]
+    assert [recipe.name for _, recipe in ran] == ["tiny"] * 3
+    sft, grpo, evaluation = (recipe for _, recipe in ran)
+    assert sft.model.init_adapter is None and grpo.model.init_adapter == str(tmp_path / "sft")
+    assert evaluation.eval.checkpoints == ["base", str(tmp_path / "sft"), str(tmp_path / "grpo")]
+    assert plan == [
+        ["sft", "train_sft.py", *args],
+        ["grpo", "train_grpo.py", *args, f"model.init_adapter={tmp_path / 'sft'}"],
+        [
+            "evaluation",
+            "eval/evaluate.py",
+            *args,
+            f"checkpoints=[base,{tmp_path / 'sft'},{tmp_path / 'grpo'}]",
+        ],
+    ]
+    # a mistake in the evaluation's arguments stops the pipeline before SFT
+    ran.clear()
+    with pytest.raises(SystemExit, match=r"benchmark 'mate' needs its data"):
+        mcr(["pipeline", *args, "benchmarks=[mate]"])
+    assert ran == []

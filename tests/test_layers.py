@@ -1,6 +1,7 @@
 """The layering contract: imports flow one way, down the layers, and never in a cycle.
 
-    1. entry points   train_sft.py, train_grpo.py, eval/evaluate.py, the mcr command
+    1. entry points   mcr.train_sft, mcr.train_grpo, mcr.eval.evaluate, mcr.pipeline, the mcr
+                      command, and a clone's scripts calling them (train_sft.py, train_grpo.py)
     2. runtime        process set-up, models, checkpoints, MRSI data, generation, reporting
     3. benchmarks     one home per benchmark (mcr.benchmarks.<name>), and the CVO rewards
     4. foundations    the output contract, the record schema and data readers, templates,
@@ -28,7 +29,18 @@ PACKAGES = {
 }
 ENTRY_SCRIPTS = ("train_sft", "train_grpo")
 LAYERS = (
-    ("entry points", ("train_sft", "train_grpo", "mcr.eval.evaluate", "mcr.cli")),
+    (
+        "entry points",
+        (
+            "train_sft",
+            "train_grpo",
+            "mcr.train_sft",
+            "mcr.train_grpo",
+            "mcr.eval.evaluate",
+            "mcr.pipeline",
+            "mcr.cli",
+        ),
+    ),
     (
         "runtime",
         (

@@ -10,7 +10,7 @@ that class's fields.
 |---|---|
 | ``schema`` | the sections as dataclasses, each field with its default and help text |
 | ``loading`` | recipe files, ``base:`` inheritance, command-line overrides, key checks |
-| ``checks`` | the values: benchmark and reward modules, rewards, task, family, probes, monitors, TRL fields |
+| ``checks`` | the values: users' modules, rewards, task, family, probes, monitors, TRL fields |
 | ``help`` | ``--help``: every key with its default and help text |
 | ``errors`` | ``RecipeError`` and the unknown-key message |
 """
@@ -32,6 +32,7 @@ from mcr.config.schema import (
     BenchmarkDataArgs,
     DataArgs,
     EvalArgs,
+    FamilyArgs,
     LoraArgs,
     ModelArgs,
     MonitorArgs,
@@ -49,6 +50,7 @@ __all__ = [
     "BenchmarkDataArgs",
     "DataArgs",
     "EvalArgs",
+    "FamilyArgs",
     "LoraArgs",
     "ModelArgs",
     "MonitorArgs",

@@ -1,7 +1,8 @@
 """The checks a loaded recipe passes beyond its keys: values that fit the rest of MCR.
 
 ``check_recipe`` runs them in order; each names the recipe file and the key at fault. The
-benchmark modules a recipe names (``benchmarks.modules``) are imported here first, so that its
+model-family modules a recipe names (``families.modules``) are imported first, before anything
+asks for ``model.family``; then its benchmark modules (``benchmarks.modules``), so that its
 ``task``, its probes and its reward modules may name their benchmarks; then the reward modules
 (``rewards.modules``), before its ``rewards.funcs`` are checked against the registry.
 """
@@ -23,6 +24,7 @@ YAML_WORDS = {"yes": True, "no": False, "on": True, "off": False, "true": True, 
 def check_recipe(recipe: Recipe, path: Path) -> None:
     """Every check, in order; the ``grpo`` and ``sft`` sections get YAML's yes/no/on/off in
     their fields' types."""
+    check_family_modules(recipe, path)
     check_benchmark_modules(recipe, path)
     check_rewards(recipe, path)
     check_task_rewards(recipe, path)
@@ -32,6 +34,17 @@ def check_recipe(recipe: Recipe, path: Path) -> None:
     check_monitors(recipe, path)
     check_box_convention(recipe, path)
     check_trainer_sections(recipe, path)
+
+
+def check_family_modules(recipe: Recipe, path: Path) -> None:
+    """``families.modules`` import, each registering the families it declares."""
+    from mcr.families import load_family_modules
+    from mcr.user_modules import UserModuleError
+
+    try:
+        load_family_modules(recipe.families.modules)
+    except UserModuleError as err:
+        raise RecipeError(f"{path}: {err}") from err
 
 
 def check_benchmark_modules(recipe: Recipe, path: Path) -> None:
@@ -110,7 +123,9 @@ def check_family(recipe: Recipe, path: Path) -> None:
         try:
             get_family(recipe.model.family)
         except ValueError as err:
-            raise RecipeError(f"{path}: model.family: {err}") from None
+            hint = " (one of your own: name its module in families.modules)"
+            hint = "" if recipe.families.modules else hint
+            raise RecipeError(f"{path}: model.family: {err}{hint}") from None
 
 
 def check_probes(recipe: Recipe, path: Path) -> None:

@@ -54,7 +54,10 @@ def _check_keys(cfg: dict[str, Any], schema: Any, prefix: str, where: str) -> No
         if dataclasses.is_dataclass(sub) and isinstance(value, dict):
             _check_keys(value, sub, dotted + ".", where)
         elif dataclasses.is_dataclass(sub) and value is not None:
-            hint = " (the benchmarks to evaluate are eval.benchmarks)" if dotted == "benchmarks" else ""
+            hint = {
+                "benchmarks": " (the benchmarks to evaluate are eval.benchmarks)",
+                "families": " (the model's family is model.family)",
+            }.get(dotted, "")
             raise RecipeError(
                 f"{where}: {dotted} is a section with keys {_valid_keys(sub)}, not a value{hint}"
             )

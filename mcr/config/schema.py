@@ -64,8 +64,9 @@ class ModelArgs:
     family: str = field(
         default="auto",
         metadata={
-            "help": "Model family (mcr.families): qwen2_vl, qwen2_5_vl (also MiMo-VL), qwen3_vl, qwen3_5; "
-            "auto reads it from the checkpoint's config.json (the tiny model: qwen2_5_vl)."
+            "help": "Model family (mcr.families): qwen2_vl, qwen2_5_vl (also MiMo-VL), qwen3_vl, qwen3_5, or "
+            "one of families.modules; auto reads it from the checkpoint's config.json (the tiny model: "
+            "qwen2_5_vl)."
         },
     )
     box_convention: str | None = field(
@@ -146,6 +147,19 @@ class DataArgs:
         default=None, metadata={"help": "Keep the first N training examples (None: all)."}
     )
     synth: SynthArgs = field(default_factory=SynthArgs)
+
+
+@dataclass
+class FamilyArgs:
+    modules: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Model-family modules of your own, imported before model.family is resolved: a dotted "
+            "module on sys.path (my_pkg.families) or a .py file (relative paths from the current "
+            "directory), each declaring a mcr.families.Family and calling register_family; named in "
+            "model.family like the built-in ones."
+        },
+    )
 
 
 @dataclass
@@ -338,6 +352,7 @@ class Recipe:
     model: ModelArgs = field(default_factory=ModelArgs)
     lora: LoraArgs = field(default_factory=LoraArgs)
     data: DataArgs = field(default_factory=DataArgs)
+    families: FamilyArgs = field(default_factory=FamilyArgs)
     benchmarks: BenchmarkArgs = field(default_factory=BenchmarkArgs)
     rewards: RewardArgs = field(default_factory=RewardArgs)
     mrsi: MrsiArgs = field(default_factory=MrsiArgs)
