@@ -36,6 +36,13 @@ ROOT = Path(__file__).resolve().parent.parent
 # four sizes whose sides are multiples of 28 within the tiny model's 224x224 pixels: never resized
 GRID_SIZES = ((224, 224), (252, 196), (196, 252), (224, 168))
 CAPTION_AND_POINT = {"caption": 1.0, "point": 1.0}
+# the base's sizes as a tiny Qwen3-VL: 32-pixel visual tokens (so 256x256 for the same 8x8 grid),
+# its geometric RoPE (the per-pair frequencies are for Qwen2.5-VL's mrope sections)
+# Qwen2.5-VL's mrope gives pairs 0-3 the temporal position (constant over an image), 4-9 rows and
+# 10-15 columns; the base's frequencies (mcr.pretrain.run.ROTARY_FREQUENCIES) leave two pairs
+# still enough (0.002) for a query to match a key by content 100-200 tokens away
+STILL_PAIRS = (1.0, 0.3, 1e-4, 1e-4) + (1.5, 0.8, 0.4, 1e-4, 1e-4, 1e-4) * 2
+QWEN3VL = {"family": "qwen3_vl", "max_pixels": 256 * 256, "rotary_frequencies": None}
 
 
 @dataclass(frozen=True)
@@ -64,12 +71,27 @@ VARIANTS = {
     "grid_qwen3vl": Variant(
         "grid on a tiny Qwen3-VL (learned absolute positions in the vision tower, 0-1000 boxes, "
         "32-px tokens: 256x256 images)",
-        spec={"family": "qwen3_vl", "max_pixels": 256 * 256, "rotary_frequencies": None},
+        spec=QWEN3VL,
     ),
     "grid_far_qwen3vl": Variant(
-        "grid_far on the tiny Qwen3-VL",
+        "grid_far on the tiny Qwen3-VL", mix={"caption": 1.0, "point_far": 1.0}, spec=QWEN3VL
+    ),
+    "grid_far_qwen3vl_sincos": Variant(
+        "grid_far_qwen3vl with the vision tower's absolute positions started from a sine-cosine table",
         mix={"caption": 1.0, "point_far": 1.0},
-        spec={"family": "qwen3_vl", "max_pixels": 256 * 256, "rotary_frequencies": None},
+        spec={**QWEN3VL, "sincos_vision_positions": True},
+    ),
+    "free4_far_qwen3vl": Variant(
+        "grid_far_qwen3vl in today's world (objects anywhere, four sizes, resized)",
+        layout="free",
+        mix={"caption": 1.0, "point_far": 1.0},
+        spec=QWEN3VL,
+    ),
+    "grid_far_still": Variant(
+        "grid_far with half the rotary pairs nearly still (1e-4 rad a token), so that content matches "
+        "at any distance",
+        mix={"caption": 1.0, "point_far": 1.0},
+        spec={"rotary_frequencies": STILL_PAIRS},
     ),
     "grid_wide": Variant(
         "grid with hidden size 192 (intermediate 576)", spec={"hidden_size": 192, "intermediate_size": 576}

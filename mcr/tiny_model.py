@@ -96,6 +96,10 @@ class TinySpec:
     # ``rope_theta``'s geometric series; set through transformers' ``longrope`` per-pair factors.
     rotary_frequencies: tuple[float, ...] | None = None
     vision_full_attention: bool = False  # every vision block attends to the whole image
+    # Start the vision tower's learned absolute positions (the families that have them: Qwen3-VL,
+    # Qwen3.5) from a 2-D sine-cosine table instead of noise, so that every patch says where it is
+    # from the first step.
+    sincos_vision_positions: bool = False
 
     def __post_init__(self) -> None:
         get_family(self.family)  # an unknown family fails here, listing the known ones
@@ -251,6 +255,28 @@ def generation_config(config, **settings):
     )
 
 
+def sincos_positions(count: int, dim: int):
+    """A 2-D sine-cosine position table for a square grid of ``count`` cells (row-major), ``dim``
+    wide: the first half encodes the row, the second the column, each with sines and cosines of
+    geometric frequencies (as ViT-MAE initialises its positions)."""
+    import math
+
+    import torch
+
+    side = math.isqrt(count)
+    if side * side != count or dim % 4:
+        raise ValueError(
+            f"a sine-cosine table needs a square count and a width divisible by 4, got {count}, {dim}"
+        )
+    quarter = dim // 4
+    frequencies = 1.0 / 10000 ** (torch.arange(quarter, dtype=torch.float32) / quarter)
+    coordinate = torch.arange(side, dtype=torch.float32)[:, None] * frequencies  # (side, quarter)
+    along = torch.cat([coordinate.sin(), coordinate.cos()], dim=1)  # (side, dim / 2)
+    rows = along[:, None, :].expand(side, side, dim // 2)
+    columns = along[None, :, :].expand(side, side, dim // 2)
+    return torch.cat([rows, columns], dim=-1).reshape(count, dim)
+
+
 def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = None) -> Path:
     """Write a tiny checkpoint of the spec's family with its processor to ``out``; deterministic
     for a seed."""
@@ -268,6 +294,13 @@ def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = 
         norm = model.model.language_model.norm.weight
         # zero-centred norms (Qwen3.5: the gain is 1 + weight) start at 0
         norm.fill_(spec.final_norm_gain - 1.0 if bool((norm == 0).all()) else spec.final_norm_gain)
+        if spec.sincos_vision_positions:
+            positions = getattr(model.model.visual, "pos_embed", None)
+            if positions is None:
+                raise ValueError(
+                    f"family {spec.family!r} has no learned vision positions to start from sine-cosine"
+                )
+            positions.weight.copy_(sincos_positions(positions.num_embeddings, positions.embedding_dim))
     model.generation_config = generation_config(config)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)

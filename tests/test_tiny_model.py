@@ -152,3 +152,24 @@ def test_the_processor_is_built_from_the_familys_classes(family):
     ):
         assert type(part).__name__ == name
         assert part.patch_size * part.merge_size == f.resize_factor
+
+
+def test_vision_positions_can_start_from_a_sine_cosine_table(tmp_path):
+    """Qwen3-VL's vision tower adds learned absolute positions to its patches; a tiny one may start
+    them from a 2-D sine-cosine table (rows in one half, columns in the other) instead of noise."""
+    from mcr.tiny_model import sincos_positions
+
+    table = sincos_positions(64, 96)
+    assert table.shape == (64, 96)
+    rows, columns = table[:, :48].reshape(8, 8, 48), table[:, 48:].reshape(8, 8, 48)
+    assert torch.equal(rows[:, 0], rows[:, 5]) and not torch.equal(rows[0], rows[1])  # a row's code
+    assert torch.equal(columns[0], columns[7]) and not torch.equal(columns[:, 0], columns[:, 1])
+    assert len({tuple(r.tolist()) for r in table}) == 64  # every cell its own code
+    spec = TinySpec(family="qwen3_vl", vocab_size=600, tokenizer_corpus_size=40, sincos_vision_positions=True)
+    model = AutoModelForImageTextToText.from_pretrained(build_tiny_model(tmp_path / "q3", spec=spec))
+    weight = model.model.visual.pos_embed.weight
+    assert torch.allclose(weight, sincos_positions(weight.shape[0], weight.shape[1]))
+    with pytest.raises(ValueError, match="has no learned vision positions"):
+        build_tiny_model(
+            tmp_path / "q25", spec=TinySpec(tokenizer_corpus_size=40, sincos_vision_positions=True)
+        )
