@@ -3,8 +3,9 @@ and what the reward-hacking monitors add to it.
 
 Scores a realistic mix of GMNER completions (valid, partly wrong, malformed; 1-4 entities;
 reasoning in the checklist style; 8 generations per prompt) the way TRL calls rewards: each
-reward function over a whole generation batch, one after another. Parse caches are cleared before every timed
-pass, so each pass parses every completion once, as in training. Targets: >= 20,000
+reward function over a whole generation batch, one after another (``bench/reward_timing.py``,
+which the GPU bench shares). Parse caches are cleared before every timed pass, so each pass
+parses every completion once, as in training. Targets: >= 20,000
 completions/s for the full set; full set / format alone <= 2; full set with the monitors /
 full set <= 1.10 (they read the same cached parse).
 
@@ -14,16 +15,16 @@ full set <= 1.10 (they read the same cached parse).
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import random
 import statistics
-import time
 
 from mcr.contract.parse import parse_completion
-from mcr.rewards import CVO_GMNER, REGISTRY, clear_caches
+from mcr.rewards import CVO_GMNER, REGISTRY
 from mcr.rewards.monitors import MONITOR_REWARDS
+
+from reward_timing import timed_pass  # bench/reward_timing.py: the GPU bench times rewards the same way
 
 FULL_SET = list(CVO_GMNER)
 NAMES = ["Kevin Durant", "Oakland", "Warriors", "Lake Voss", "Marla", "Nordbank United", "Skyline Cup"]
@@ -71,24 +72,6 @@ def make_completion(rng: random.Random, gold: list[dict]) -> str:
     return completion
 
 
-def timed_pass(names: list[str], batches: list[tuple[list[str], list[str], list[str]]]) -> float:
-    """One pass of the rewards over every batch, caches cold; the garbage collector is off while
-    timing (as in ``timeit``): a collection over the caches would land in whichever pass it hits."""
-    clear_caches()
-    gc.collect()
-    gc.disable()
-    try:
-        start = time.perf_counter()
-        for completions, gold, text in batches:
-            n = len(gold)
-            columns = {"gold": gold, "text": text, "task": ["gmner"] * n, "box_frame": [[252, 196]] * n}
-            for name in names:
-                REGISTRY[name](completions, **columns)
-        return time.perf_counter() - start
-    finally:
-        gc.enable()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -113,13 +96,23 @@ def main() -> None:
     batches = []
     for i in range(0, args.n, args.batch):
         chunk = examples[i : i + args.batch]
-        batches.append(([c for c, _, _ in chunk], [g for _, g, _ in chunk], [t for _, _, t in chunk]))
+        n = len(chunk)
+        columns = {
+            "gold": [g for _, g, _ in chunk],
+            "text": [t for _, _, t in chunk],
+            "task": ["gmner"] * n,
+            "box_frame": [[252, 196]] * n,
+        }
+        batches.append(([c for c, _, _ in chunk], columns))
+
+    def rewards(names: list[str]) -> list:
+        return [REGISTRY[name] for name in names]
 
     full, fmt, monitored = [], [], []
     for _ in range(args.repeats):  # interleaved so that all see the same machine state
-        full.append(timed_pass(FULL_SET, batches))
-        fmt.append(timed_pass(["format"], batches))
-        monitored.append(timed_pass([*FULL_SET, *MONITOR_REWARDS], batches))
+        full.append(timed_pass(rewards(FULL_SET), batches))
+        fmt.append(timed_pass(rewards(["format"]), batches))
+        monitored.append(timed_pass(rewards([*FULL_SET, *MONITOR_REWARDS]), batches))
     full_s, fmt_s, monitored_s = statistics.median(full), statistics.median(fmt), statistics.median(monitored)
     valid = sum(parse_completion(c).well_formed for c, _, _ in examples) / args.n
     print(

@@ -69,7 +69,9 @@ class SmartResize:
 
 
 class TinySizes(Protocol):
-    """The sizes a tiny config is built from (``mcr.tiny_model.TinySpec``)."""
+    """The sizes a config is built from: a tiny model's (``mcr.tiny_model.TinySpec``), or a published
+    model's (``bench/gpu_checkpoints.py``'s Qwen2.5-VL-7B and -3B), which also carries the
+    attributes of ``SHAPE_DEFAULTS`` where its config differs from the tiny one."""
 
     hidden_size: int
     intermediate_size: int
@@ -83,6 +85,30 @@ class TinySizes(Protocol):
     rope_theta: float
     rotary_frequencies: tuple[float, ...] | None
     vision_full_attention: bool
+
+
+# What a config takes beyond ``TinySizes``: sizes without one of these attributes (a ``TinySpec``)
+# get its value here, the tiny model's (None: transformers' default is left).
+SHAPE_DEFAULTS: dict[str, Any] = {
+    "tie_word_embeddings": True,
+    "max_position_embeddings": 4096,
+    "max_window_layers": None,
+    "rms_norm_eps": None,
+    # Qwen2.5-VL's vision blocks attending to the whole image; None: the last one (every one with
+    # ``vision_full_attention``)
+    "fullatt_block_indexes": None,
+    "tokens_per_second": None,  # Qwen2.5-VL: video frames' temporal positions
+}
+
+
+def _shape(sizes: TinySizes, key: str) -> Any:
+    """One of ``SHAPE_DEFAULTS`` for these sizes: theirs if they carry it, else the tiny model's."""
+    return getattr(sizes, key, SHAPE_DEFAULTS[key])
+
+
+def _given(sizes: TinySizes, *keys: str) -> dict[str, Any]:
+    """The ``SHAPE_DEFAULTS`` among ``keys`` that these sizes set (the others keep transformers' defaults)."""
+    return {key: _shape(sizes, key) for key in keys if _shape(sizes, key) is not None}
 
 
 # (family, sizes, special-token ids by token, tokenizer length) -> the transformers config
@@ -173,12 +199,13 @@ def _text(sizes: TinySizes, ids: Mapping[str, int], vocab_size: int, rope: dict)
         "num_hidden_layers": sizes.num_hidden_layers,
         "num_attention_heads": sizes.num_attention_heads,
         "num_key_value_heads": sizes.num_key_value_heads,
-        "max_position_embeddings": 4096,
+        "max_position_embeddings": _shape(sizes, "max_position_embeddings"),
         "rope_parameters": rope,
         "bos_token_id": ids["<|endoftext|>"],
         "eos_token_id": ids["<|im_end|>"],
         "pad_token_id": ids["<|endoftext|>"],
-        "tie_word_embeddings": True,
+        "tie_word_embeddings": _shape(sizes, "tie_word_embeddings"),
+        **_given(sizes, "max_window_layers", "rms_norm_eps"),
     }
 
 
@@ -202,7 +229,7 @@ def _config(family: Family, text: dict, vision: dict, ids: Mapping[str, int]):
         video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"],
         vision_end_token_id=ids["<|vision_end|>"],
-        tie_word_embeddings=True,
+        tie_word_embeddings=text["tie_word_embeddings"],
     )
 
 
@@ -229,9 +256,9 @@ def _qwen2_5_vl_tiny_config(family: Family, sizes: TinySizes, ids: Mapping[str, 
         "intermediate_size": sizes.vision_intermediate_size,
         "out_hidden_size": sizes.hidden_size,
         "window_size": 112,
-        "fullatt_block_indexes": list(range(sizes.vision_depth))
-        if sizes.vision_full_attention
-        else [sizes.vision_depth - 1],
+        "fullatt_block_indexes": list(_shape(sizes, "fullatt_block_indexes") or ())
+        or (list(range(sizes.vision_depth)) if sizes.vision_full_attention else [sizes.vision_depth - 1]),
+        **_given(sizes, "tokens_per_second"),
     }
     return _config(family, _text(sizes, ids, vocab_size, _qwen2_rope(sizes)), vision, ids)
 

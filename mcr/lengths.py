@@ -115,13 +115,14 @@ def _position_limit(model_path: str) -> int:
     return getattr(config, "text_config", config).max_position_embeddings
 
 
-def check_grpo_lengths(processor: Any, dataset: Any, model_path: str, args: Any, recipe: Any) -> None:
+def check_grpo_lengths(processor: Any, dataset: Any, model_path: str, args: Any, recipe: Any) -> int:
     """GRPO generates up to ``max_completion_length`` tokens after each prompt, which must stay
-    within the model's positions (and vLLM's ``vllm_max_model_length`` when it generates)."""
+    within the model's positions (and vLLM's ``vllm_max_model_length`` when it generates).
+    Returns the longest prompt, in tokens."""
     limit, name = _position_limit(model_path), "the model's max_position_embeddings"
     if args.use_vllm and args.vllm_max_model_length is not None and args.vllm_max_model_length < limit:
         limit, name = args.vllm_max_model_length, "grpo.vllm_max_model_length"
-    check_lengths(
+    lengths = check_lengths(
         processor,
         dataset.select_columns(
             [c for c in ("id", "prompt", "input_size") if c in dataset.column_names]
@@ -131,6 +132,7 @@ def check_grpo_lengths(processor: Any, dataset: Any, model_path: str, args: Any,
         completion_budget=args.max_completion_length,
         space=recipe.image_space,
     )
+    return max((prompt for prompt, _, _ in lengths), default=0)
 
 
 def check_sft_lengths(processor: Any, dataset: Any, args: Any, recipe: Any) -> None:

@@ -17,12 +17,13 @@ import logging
 import time
 
 import transformers
-from trl import GRPOConfig, GRPOTrainer
+from trl import GRPOConfig
 
 from mcr.callbacks import BoxSamplesCallback, MonitorCallback
 from mcr.checkpoints import adapter_chain, write_lineage
 from mcr.config import Recipe
 from mcr.data.rows import rows_dataset
+from mcr.generation import GRPOTrainer
 from mcr.lengths import check_grpo_lengths
 from mcr.models import ensure_model, load_policy, load_processor, model_init_kwargs
 from mcr.mrsi import prepare_mrsi
@@ -37,6 +38,17 @@ logger = logging.getLogger("mcr.train_grpo")
 
 def main(recipe: Recipe) -> dict:
     started = time.perf_counter()
+    trainer, processor = build_trainer(recipe)
+
+    ##############################
+    # Train, save, print a summary
+    ##############################
+    return train_and_save(trainer, processor, recipe, f"MCR GRPO run '{recipe.name}'", started)
+
+
+def build_trainer(recipe: Recipe) -> tuple[GRPOTrainer, object]:
+    """The GRPO trainer of a recipe, ready to train, and the processor (built model and data
+    included, as ``main`` trains them)."""
     state = process_state()
 
     ##########
@@ -82,7 +94,7 @@ def main(recipe: Recipe) -> dict:
     processor = load_processor(
         model_path, min_pixels=recipe.model.min_pixels, max_pixels=recipe.model.max_pixels
     )
-    check_grpo_lengths(processor, train_dataset, model_path, training_args, recipe)
+    longest_prompt = check_grpo_lengths(processor, train_dataset, model_path, training_args, recipe)
 
     #########
     # Trainer
@@ -100,6 +112,8 @@ def main(recipe: Recipe) -> dict:
         eval_dataset=eval_dataset,
         processing_class=processor,
         peft_config=peft_config,
+        generation=recipe.grpo_generation,
+        longest_prompt=longest_prompt,
     )
 
     if recipe.monitors.enabled:
@@ -112,11 +126,7 @@ def main(recipe: Recipe) -> dict:
         ]
         rows = train_dataset.select_columns(columns).to_list()
         trainer.add_callback(BoxSamplesCallback(trainer, rows, recipe.monitors.log_boxes))
-
-    ##############################
-    # Train, save, print a summary
-    ##############################
-    return train_and_save(trainer, processor, recipe, f"MCR GRPO run '{recipe.name}'", started)
+    return trainer, processor
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -49,6 +49,7 @@ LAYERS = (
             "mcr.checkpoints",
             "mcr.callbacks",
             "mcr.training",
+            "mcr.generation",
             "mcr.mrsi",
             "mcr.task_data",
             "mcr.lengths",

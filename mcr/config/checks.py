@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mcr.config.errors import RecipeError, key_error
-from mcr.config.schema import Recipe
+from mcr.config.schema import STATIC_CACHES, Recipe
 from mcr.families import BOX_CONVENTIONS, get_family
 
 # the words YAML reads as booleans
@@ -34,6 +34,7 @@ def check_recipe(recipe: Recipe, path: Path) -> None:
     check_monitors(recipe, path)
     check_box_convention(recipe, path)
     check_trainer_sections(recipe, path)
+    check_grpo_generation(recipe, path)
 
 
 def check_family_modules(recipe: Recipe, path: Path) -> None:
@@ -181,3 +182,32 @@ def check_trainer_args(section: str, args: dict[str, Any], config_class: type, w
             )
         checked[key] = value
     return checked
+
+
+def check_grpo_generation(recipe: Recipe, path: Path) -> None:
+    """``grpo_generation`` and TRL's generation keys fit together and fit a vision-language model
+    (``mcr.generation``; docs/generation.md)."""
+    grpo, generation = recipe.grpo, recipe.grpo_generation
+    for key in ("use_transformers_continuous_batching", "use_transformers_paged"):
+        if grpo.get(key):
+            raise RecipeError(
+                f"{path}: grpo.{key}: TRL's GRPOTrainer refuses continuous batching for multimodal models "
+                "(the processor's images never reach generate_batch), and every model family MCR trains is "
+                "one; generate faster with grpo_generation.merge_lora, grpo_generation.compile or "
+                "grpo.steps_per_generation (docs/generation.md), or grpo.use_vllm"
+            )
+    used = [key for key in ("merge_lora", "compile") if getattr(generation, key)]
+    if used and grpo.get("use_vllm"):
+        raise RecipeError(
+            f"{path}: grpo_generation.{used[0]} sets how transformers generates, but grpo.use_vllm generates "
+            "with vLLM (TRL merges the adapters into vLLM's weights itself); set one or the other"
+        )
+    if generation.merge_lora and not recipe.lora.enabled:
+        raise RecipeError(
+            f"{path}: grpo_generation.merge_lora merges LoRA adapters, but lora.enabled is false"
+        )
+    if generation.compile and grpo.get("cache_implementation") not in STATIC_CACHES:
+        raise RecipeError(
+            f"{path}: grpo_generation.compile needs a static cache (grpo.cache_implementation: static), "
+            f"not {grpo.get('cache_implementation')!r}: transformers compiles generate only over one"
+        )

@@ -253,6 +253,43 @@ class MrsiArgs:
     )
 
 
+# transformers' static caches (grpo.cache_implementation): the ones generate can compile over
+STATIC_CACHES = ("static", "offloaded_static")
+
+
+@dataclass
+class GrpoGenerationArgs:
+    """How GRPO generates with transformers, beyond TRL's own ``grpo`` keys (``cache_implementation``,
+    ``steps_per_generation``, ``generation_kwargs``; docs/generation.md): ``mcr.generation``."""
+
+    merge_lora: bool = field(
+        default=False,
+        metadata={
+            "help": "Merge the LoRA adapters into the weights while GRPO generates (transformers generate; "
+            "with grpo.use_vllm TRL merges for vLLM itself) and restore the weights bit for bit after, so "
+            "the update sees the unmerged adapters. One matmul per projection at every decoding position "
+            "instead of three; generation samples without lora.dropout; a copy of the adapted weights is "
+            "held while generating."
+        },
+    )
+    compile: bool = field(
+        default=False,
+        metadata={
+            "help": "Let transformers compile GRPO's decoding step with torch.compile (CUDA graphs with "
+            "the default compile_config), which TRL turns off. Needs grpo.cache_implementation: static "
+            "(the cache is sized once, for the longest prompt plus max_completion_length) and a GPU: on a "
+            "CPU transformers generates uncompiled."
+        },
+    )
+    compile_config: dict[str, Any] = field(
+        default_factory=dict,
+        metadata={
+            "help": "Keyword arguments of transformers.CompileConfig for compile (fullgraph, dynamic, "
+            "backend, mode, options); {} takes its defaults: inductor, mode reduce-overhead."
+        },
+    )
+
+
 @dataclass
 class BenchmarkDataArgs:
     root: str | None = field(
@@ -363,6 +400,7 @@ class Recipe:
     grpo: dict[str, Any] = field(
         default_factory=dict, metadata={"help": "Keyword arguments of trl.GRPOConfig."}
     )
+    grpo_generation: GrpoGenerationArgs = field(default_factory=GrpoGenerationArgs)
     eval: EvalArgs = field(default_factory=EvalArgs)
 
     @property

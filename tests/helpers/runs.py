@@ -23,7 +23,10 @@ def tiny_run_args(tmp_path: Path, model_dir: Path, posts: int) -> list[str]:
 
 
 def load_bench(name: str) -> ModuleType:
-    """The script ``bench/<name>.py`` as a module (bench/ is no package), as ``bench_<name>``."""
+    """The script ``bench/<name>.py`` as a module (bench/ is no package), as ``bench_<name>``; bench/
+    goes on ``sys.path`` (last) for the modules a script imports beside it (``bench/gpu_*.py``)."""
+    if str(REPO / "bench") not in sys.path:
+        sys.path.append(str(REPO / "bench"))
     spec = importlib.util.spec_from_file_location(f"bench_{name}", REPO / "bench" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
