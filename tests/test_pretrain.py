@@ -260,8 +260,9 @@ def test_a_short_run_of_the_command_raises_the_probes_and_resumes(tmp_path):
     assert list(card["stages"]) == [s.name for s in default_schedule()]
     assert card["command"].startswith("mcr pretrain-tiny") and card["seconds"] > 0
     # pretraining on a CPU trains in fp32 (TRL's default bf16 is emulated there, ~20x slower)
-    args = torch.load(tmp_path / "base-work" / "anneal" / "final" / "training_args.bin", weights_only=False)
-    assert args.bf16 is False and args.activation_checkpointing is False
+    anneal = tmp_path / "base-work" / "anneal" / "final"
+    trained_with = torch.load(anneal / "training_args.bin", weights_only=False)
+    assert trained_with.bf16 is False and trained_with.activation_checkpointing is False
     losses = [loss for stage in card["stages"].values() for _, loss in stage["loss"]]
     assert losses[-1] < losses[0] / 2  # from about 7 (a uniform guess over the vocabulary) to under 2
     untrained, after = card["untrained"], card["stages"]["anneal"]["probes"]
