@@ -42,6 +42,8 @@ CAPTION_AND_POINT = {"caption": 1.0, "point": 1.0}
 # 10-15 columns; the base's frequencies (mcr.pretrain.run.ROTARY_FREQUENCIES) leave two pairs
 # still enough (0.002) for a query to match a key by content 100-200 tokens away
 STILL_PAIRS = (1.0, 0.3, 1e-4, 1e-4) + (1.5, 0.8, 0.4, 1e-4, 1e-4, 1e-4) * 2
+# Qwen3-VL's geometric RoPE (base 10,000 over 16 pairs) for its eight fastest pairs, the rest still
+QWEN3VL_STILL = tuple(round(10_000 ** (-i / 16), 6) for i in range(8)) + (1e-4,) * 8
 QWEN3VL = {"family": "qwen3_vl", "max_pixels": 256 * 256, "rotary_frequencies": None}
 
 
@@ -80,6 +82,16 @@ VARIANTS = {
         "grid_far_qwen3vl with the vision tower's absolute positions started from a sine-cosine table",
         mix={"caption": 1.0, "point_far": 1.0},
         spec={**QWEN3VL, "sincos_vision_positions": True},
+    ),
+    "grid_mixed_far_qwen3vl_sincos": Variant(
+        "grid_far_qwen3vl_sincos with half the pointing questions right after the image",
+        mix={"caption": 1.0, "point": 0.5, "point_far": 0.5},
+        spec={**QWEN3VL, "sincos_vision_positions": True},
+    ),
+    "grid_mixed_far_qwen3vl_sincos_still": Variant(
+        "grid_mixed_far_qwen3vl_sincos with its eight slowest rotary pairs still (1e-4 rad a token)",
+        mix={"caption": 1.0, "point": 0.5, "point_far": 0.5},
+        spec={**QWEN3VL, "sincos_vision_positions": True, "rotary_frequencies": QWEN3VL_STILL},
     ),
     "free4_far_qwen3vl": Variant(
         "grid_far_qwen3vl in today's world (objects anywhere, four sizes, resized)",
