@@ -3,6 +3,7 @@
     python bench/localisation.py free4 grid                  # from random init, 800 steps each
     python bench/localisation.py grid --from mcr:tiny-base    # continuing a pretrained base instead
     python bench/localisation.py --table                      # the table of every finished run
+    python bench/localisation.py --by-position grid grid_far  # where in the answer boxes are right
 
 Each run trains the pretraining base (``mcr.pretrain.run.BASE_SPEC``, or the base given with
 ``--from``) on the pretraining corpus's vision tasks only, with ``train_stage``: batch 16, seed
@@ -13,6 +14,11 @@ for absent looks, pointing when the question comes 2-130 tokens after the image
 (``point_far``); and on the task (``bench/base_pointing.py``): the first ``--posts`` test posts
 of synthetic GMNER drawn in the variant's layout, each gold entity asked about as the base was
 taught ("Where is the <colour> <shape>?"), right after the image and after the post's words.
+
+``--by-position`` looks inside the figures of finished runs (their last checkpoint), on 128 fresh
+examples each: caption boxes with IoU > 0.5 by the object's place in the caption (first, second,
+...: each later box is written further from the image), and pointing by the number of words
+between the image and the question (0: ``point``; 1-60: ``point_far``).
 
 A variant differs from ``grid`` (or, for the layouts, from today's ``free4``) in one thing; the
 runs of one table share steps, seed, batch, learning rates and machine. Results go to
@@ -209,6 +215,97 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+WORD_BINS = ((0, 0), (1, 10), (11, 30), (31, 60))  # words between the image and a pointing question
+
+
+def words_before(prompt: str) -> int:
+    """The words a pointing question comes after ("Read these words: a b c. Where is ...": 3)."""
+    if not prompt.startswith("Read these words: "):
+        return 0
+    return len(prompt.removeprefix("Read these words: ").split(". Where is")[0].split())
+
+
+def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, Any]:
+    """A finished run's caption boxes by the object's place in the caption, and its pointing by
+    the words between the image and the question (see the module's docstring)."""
+    import random
+
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from mcr.contract.matching import iou
+    from mcr.eval.generate import generate
+    from mcr.pretrain.corpus import NOWHERE, as_row, vision_example
+    from mcr.pretrain.probes import _BOX, caption_items
+    from mcr.pretrain.run import BASE_SPEC, spec_space
+    from mcr.tiny_model import TinySpec
+
+    torch.set_num_threads(args.threads)
+    label = name if args.base is None else f"{name}-from-{Path(args.base).name.replace(':', '-')}"
+    folder = Path(args.out) / label
+    final = folder / f"{name}-b" / "final"
+    if not (folder / "result.json").is_file():
+        raise SystemExit(f"{folder}: no finished run (result.json) to look inside")
+    card = folder / "init" / "model_card.json"  # a continued base's; a spec of BASE_SPEC's otherwise
+    spec = (
+        TinySpec(**json.loads(card.read_text())["spec"])
+        if card.is_file()
+        else replace(BASE_SPEC, **VARIANTS[name].spec)
+    )
+    space = spec_space(spec)
+    drawn = layout_choices()[VARIANTS[name].layout].scaled(space.factor)
+    rng = random.Random(20261206)
+    captions = [vision_example(rng, "caption", 4, space, drawn) for _ in range(n)]
+    looks = [vision_example(rng, "point_far", 4, space, drawn) for _ in range(2 * n)]
+    looks = [e for e in looks if e.answer != NOWHERE][:n]
+    near = [vision_example(rng, "point", 4, space, drawn) for _ in range(2 * n)]
+    near = [e for e in near if e.answer != NOWHERE][: n // 2]
+
+    processor = AutoProcessor.from_pretrained(final, padding_side="left")
+    model = AutoModelForImageTextToText.from_pretrained(final).eval()
+
+    def answers(examples):
+        rows = [as_row(e) for e in examples]
+        return [a.strip() for a in generate(model, processor, rows, batch_size=16, max_new_tokens=160)]
+
+    places: dict[int, list[int]] = {}
+    for example, answer in zip(captions, answers(captions), strict=True):
+        predicted = caption_items(answer)
+        for place, (color, shape, box) in enumerate(example.objects, 1):
+            same = [p for p in predicted if (p[0], p[1]) == (color, shape)]
+            hit = any(iou(tuple(map(float, p[2])), tuple(map(float, box))) > 0.5 for p in same)
+            places.setdefault(place, []).append(int(hit))
+    words: dict[tuple[int, int], list[int]] = {b: [] for b in WORD_BINS}
+    for example, answer in zip(near + looks, answers(near + looks), strict=True):
+        count = words_before(example.prompt)
+        found, gold = _BOX.match(answer), _BOX.match(example.answer)
+        hit = bool(found and gold) and iou(*(tuple(map(float, m.groups())) for m in (found, gold))) > 0.5
+        words[next(b for b in WORD_BINS if b[0] <= count <= b[1])].append(int(hit))
+    return {
+        "run": label,
+        "caption_box_by_place": {p: [sum(h), len(h)] for p, h in sorted(places.items())},
+        "pointing_by_words": {f"{lo}-{hi}": [sum(h), len(h)] for (lo, hi), h in words.items()},
+    }
+
+
+def position_table(found: list[dict[str, Any]]) -> str:
+    """``by_position``'s figures as a table: right / asked in each cell."""
+    places = sorted({p for f in found for p in f["caption_box_by_place"]}, key=int)
+    bins = [f"{lo}-{hi}" for lo, hi in WORD_BINS]
+    lines = [
+        "| run | "
+        + " | ".join(f"caption box, object {p}" for p in places)
+        + " | "
+        + " | ".join(f"pointing, {b} words before" for b in bins)
+        + " |",
+        "|---|" + "---|" * (len(places) + len(bins)),
+    ]
+    for f in found:
+        cells = [f["caption_box_by_place"].get(p) for p in places] + [f["pointing_by_words"][b] for b in bins]
+        lines.append(f"| {f['run']} | " + " | ".join(f"{c[0]}/{c[1]}" if c else "-" for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def table(out: Path) -> str:
     lines = [
         '| run | change | step | colour+shape | boxes IoU>0.5 | pointing IoU>0.5 | "nowhere" absent | '
@@ -241,10 +338,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--probe-examples", type=int, default=64)
     parser.add_argument("--posts", type=int, default=300, help="test posts for the task's pointing")
     parser.add_argument("--table", action="store_true", help="print the table of the finished runs")
+    parser.add_argument(
+        "--by-position", action="store_true", help="look inside the named finished runs instead of training"
+    )
     args = parser.parse_args(argv)
     unknown = [v for v in args.variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {list(VARIANTS)}")
+    if args.by_position:
+        found = [by_position(name, args) for name in args.variants]
+        print(json.dumps(found))
+        print(position_table(found))
+        return
     for name in args.variants:
         run(name, args)
     if args.table or args.variants:

@@ -1,0 +1,56 @@
+"""bench/localisation.py: each controlled run differs from its reference in one declared thing, and
+the look inside a finished run counts the words before a question and tabulates right / asked."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+import pytest
+
+from mcr.image_space import ImageSpace
+from mcr.pretrain.corpus import FAR_WORDS, VISION_TASKS, vision_example
+from mcr.pretrain.run import BASE_SPEC
+from mcr.tiny_model import TinySpec
+
+from helpers.runs import load_bench
+
+
+@pytest.mark.parametrize("name", list(load_bench("localisation").VARIANTS))
+def test_every_variant_names_a_layout_a_corpus_mix_and_a_tiny_spec_that_exist(name):
+    bench = load_bench("localisation")
+    variant = bench.VARIANTS[name]
+    assert variant.layout in bench.layout_choices()
+    assert set(variant.mix) <= set(VISION_TASKS) and all(w > 0 for w in variant.mix.values())
+    assert isinstance(replace(BASE_SPEC, **variant.spec), TinySpec)
+    assert variant.change  # the table says what the run changes
+
+
+def test_the_words_before_a_far_question_are_counted_and_a_near_question_has_none():
+    bench = load_bench("localisation")
+    space = ImageSpace(min_pixels=28 * 28, max_pixels=224 * 224, factor=28)
+    rng = random.Random(3)
+    counts = [bench.words_before(vision_example(rng, "point_far", 4, space).prompt) for _ in range(200)]
+    assert min(counts) >= FAR_WORDS[0] and max(counts) <= FAR_WORDS[1] and len(set(counts)) > 20
+    assert bench.words_before("Read these words: Anna cube 17. Where is the red ring?") == 3
+    assert bench.words_before(vision_example(rng, "point", 4, space).prompt) == 0
+
+
+def test_the_position_table_gives_right_over_asked_and_a_dash_where_nothing_was_asked():
+    bench = load_bench("localisation")
+    found = [
+        {
+            "run": "grid",
+            "caption_box_by_place": {"1": [113, 128], "2": [9, 94]},
+            "pointing_by_words": {"0-0": [36, 64], "1-10": [0, 15], "11-30": [2, 43], "31-60": [0, 70]},
+        },
+        {
+            "run": "grid_far",
+            "caption_box_by_place": {"1": [100, 128]},
+            "pointing_by_words": {"0-0": [1, 64], "1-10": [3, 15], "11-30": [4, 43], "31-60": [5, 70]},
+        },
+    ]
+    lines = bench.position_table(found).splitlines()
+    assert lines[0].count("caption box, object") == 2 and lines[0].count("words before") == 4
+    assert lines[2] == "| grid | 113/128 | 9/94 | 36/64 | 0/15 | 2/43 | 0/70 |"
+    assert lines[3] == "| grid_far | 100/128 | - | 1/64 | 3/15 | 4/43 | 5/70 |"
