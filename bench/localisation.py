@@ -2,6 +2,7 @@
 
     python bench/localisation.py free4 grid                  # from random init, 800 steps each
     python bench/localisation.py grid --from mcr:tiny-base    # continuing a pretrained base instead
+    python bench/localisation.py grid --from outputs/localisation/grid   # a finished run, 800 more
     python bench/localisation.py --table                      # the table of every finished run
     python bench/localisation.py --by-position grid grid_far  # where in the answer boxes are right
 
@@ -33,7 +34,7 @@ import platform
 import shutil
 import sys
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,31 @@ def task_pointing(model_path: Path, layout, space, data_root: Path, posts: int) 
     }
 
 
+def run_label(name: str, base: str | None) -> str:
+    """The folder name of a run: the variant's, and what it continued (a base or a finished run)."""
+    return name if base is None else f"{name}-from-{Path(base).name.replace(':', '-')}"
+
+
+def last_checkpoint(folder: Path) -> Path:
+    """The weights a finished run ended with: its second half's."""
+    (final,) = folder.glob("*-b/final")
+    return final
+
+
+def run_spec(folder: Path) -> Any:
+    """The ``TinySpec`` a run trained: its ``spec.json``; for runs written before that file, the
+    continued base's card, else its variant's fields over ``BASE_SPEC``."""
+    from mcr.pretrain.run import BASE_SPEC
+    from mcr.tiny_model import TinySpec
+
+    for source in (folder / "spec.json", folder / "init" / "model_card.json"):
+        if source.is_file():
+            found = json.loads(source.read_text())
+            return TinySpec(**found.get("spec", found))
+    variant = json.loads((folder / "result.json").read_text())["variant"]
+    return replace(BASE_SPEC, **VARIANTS[variant].spec)
+
+
 def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
@@ -164,21 +190,25 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
     torch.set_num_threads(args.threads)
     variant = VARIANTS[name]
-    label = name if args.base is None else f"{name}-from-{Path(args.base).name.replace(':', '-')}"
+    label = run_label(name, args.base)
     folder = Path(args.out) / label
     result_file = folder / "result.json"
     if result_file.is_file():
         return json.loads(result_file.read_text())
     init = folder / "init"
-    if args.base is not None:
-        base = Path(resolve_model_path(args.base))
-        spec = TinySpec(**json.loads((base / "model_card.json").read_text())["spec"])
-        if not (init / "config.json").is_file():
-            shutil.copytree(base, init, dirs_exist_ok=True)
-    else:
+    if args.base is None:
         spec = replace(BASE_SPEC, **variant.spec)
         if not (init / "config.json").is_file():
             build_tiny_model(init, seed=0, spec=spec)
+    else:
+        if (Path(args.base) / "result.json").is_file():  # a finished run of this bench, continued
+            spec, base = run_spec(Path(args.base)), last_checkpoint(Path(args.base))
+        else:
+            base = Path(resolve_model_path(args.base))
+            spec = TinySpec(**json.loads((base / "model_card.json").read_text())["spec"])
+        if not (init / "config.json").is_file():
+            shutil.copytree(base, init, dirs_exist_ok=True)
+    (folder / "spec.json").write_text(json.dumps(asdict(spec), indent=2))
     space = spec_space(spec)
     layout = layout_choices()[variant.layout]
     drawn = layout.scaled(space.factor)
@@ -188,7 +218,8 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
     began, start, points = time.perf_counter(), init, []
     half = args.steps // 2
     for i, learning_rate in enumerate((2e-3, 1e-3)):
-        stage = Stage(f"{name}-{'ab'[i]}", half, 4, learning_rate, dict(variant.mix), layout=layout)
+        # named after the run, so that a continuation draws examples its source never saw
+        stage = Stage(f"{label}-{'ab'[i]}", half, 4, learning_rate, dict(variant.mix), layout=layout)
         train_stage(stage, start, folder / stage.name, seed=0, batch_size=16, space=space, report_to="none")
         start = folder / stage.name / "final"
         trained = time.perf_counter() - began
@@ -237,21 +268,13 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
     from mcr.eval.generate import generate
     from mcr.pretrain.corpus import NOWHERE, as_row, vision_example
     from mcr.pretrain.probes import _BOX, caption_items
-    from mcr.pretrain.run import BASE_SPEC, spec_space
-    from mcr.tiny_model import TinySpec
+    from mcr.pretrain.run import spec_space
 
     torch.set_num_threads(args.threads)
-    label = name if args.base is None else f"{name}-from-{Path(args.base).name.replace(':', '-')}"
-    folder = Path(args.out) / label
-    final = folder / f"{name}-b" / "final"
+    folder = Path(args.out) / run_label(name, args.base)
     if not (folder / "result.json").is_file():
         raise SystemExit(f"{folder}: no finished run (result.json) to look inside")
-    card = folder / "init" / "model_card.json"  # a continued base's; a spec of BASE_SPEC's otherwise
-    spec = (
-        TinySpec(**json.loads(card.read_text())["spec"])
-        if card.is_file()
-        else replace(BASE_SPEC, **VARIANTS[name].spec)
-    )
+    final, spec = last_checkpoint(folder), run_spec(folder)
     space = spec_space(spec)
     drawn = layout_choices()[VARIANTS[name].layout].scaled(space.factor)
     rng = random.Random(20261206)
@@ -282,7 +305,7 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
         hit = bool(found and gold) and iou(*(tuple(map(float, m.groups())) for m in (found, gold))) > 0.5
         words[next(b for b in WORD_BINS if b[0] <= count <= b[1])].append(int(hit))
     return {
-        "run": label,
+        "run": folder.name,
         "caption_box_by_place": {p: [sum(h), len(h)] for p, h in sorted(places.items())},
         "pointing_by_words": {f"{lo}-{hi}": [sum(h), len(h)] for (lo, hi), h in words.items()},
     }
@@ -332,7 +355,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("variants", nargs="*", help=f"runs, in order: {', '.join(VARIANTS)}")
     parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--from", dest="base", default=None, help="continue this base instead of random init")
+    parser.add_argument(
+        "--from",
+        dest="base",
+        default=None,
+        help="continue this base or a finished run's folder (not random init)",
+    )
     parser.add_argument("--out", default="outputs/localisation")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--probe-examples", type=int, default=64)

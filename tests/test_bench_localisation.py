@@ -54,3 +54,24 @@ def test_the_position_table_gives_right_over_asked_and_a_dash_where_nothing_was_
     assert lines[0].count("caption box, object") == 2 and lines[0].count("words before") == 4
     assert lines[2] == "| grid | 113/128 | 9/94 | 36/64 | 0/15 | 2/43 | 0/70 |"
     assert lines[3] == "| grid_far | 100/128 | - | 1/64 | 3/15 | 4/43 | 5/70 |"
+
+
+def test_a_finished_run_is_continued_with_the_spec_it_trained_and_its_last_weights(tmp_path):
+    import json
+    from dataclasses import asdict
+
+    bench = load_bench("localisation")
+    older = tmp_path / "grid_far_qwen3vl_sincos"  # written before runs kept spec.json
+    (older / "grid_far_qwen3vl_sincos-b" / "final").mkdir(parents=True)
+    (older / "grid_far_qwen3vl_sincos-a" / "final").mkdir(parents=True)
+    (older / "result.json").write_text(json.dumps({"variant": "grid_far_qwen3vl_sincos"}))
+    spec = bench.run_spec(older)
+    assert spec.family == "qwen3_vl" and spec.sincos_vision_positions
+    assert bench.last_checkpoint(older) == older / "grid_far_qwen3vl_sincos-b" / "final"
+    newer = tmp_path / "grid-from-grid"
+    newer.mkdir()
+    (newer / "result.json").write_text(json.dumps({"variant": "grid"}))
+    (newer / "spec.json").write_text(json.dumps(asdict(replace(BASE_SPEC, hidden_size=192))))
+    assert bench.run_spec(newer).hidden_size == 192
+    assert bench.run_label("grid", str(older)) == "grid-from-grid_far_qwen3vl_sincos"
+    assert bench.run_label("grid", "mcr:tiny-base") == "grid-from-mcr-tiny-base"
