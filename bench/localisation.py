@@ -113,7 +113,13 @@ VARIANTS = {
         spec={"rotary_frequencies": STILL_PAIRS},
     ),
     "grid_wide": Variant(
-        "grid with hidden size 192 (intermediate 576)", spec={"hidden_size": 192, "intermediate_size": 576}
+        "grid with hidden size 192 (intermediate 576; six heads of 32, so the same rotary pairs)",
+        spec={
+            "hidden_size": 192,
+            "intermediate_size": 576,
+            "num_attention_heads": 6,
+            "num_key_value_heads": 3,
+        },
     ),
     "grid_vision2": Variant("grid with a two-block vision tower", spec={"vision_depth": 2}),
 }

@@ -8,10 +8,11 @@ from dataclasses import replace
 
 import pytest
 
+from mcr.families import get_family
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import FAR_WORDS, VISION_TASKS, vision_example
 from mcr.pretrain.run import BASE_SPEC
-from mcr.tiny_model import TinySpec
+from mcr.tiny_model import SPECIAL_TOKENS, TinySpec
 
 from helpers.runs import load_bench
 
@@ -22,7 +23,12 @@ def test_every_variant_names_a_layout_a_corpus_mix_and_a_tiny_spec_that_exist(na
     variant = bench.VARIANTS[name]
     assert variant.layout in bench.layout_choices()
     assert set(variant.mix) <= set(VISION_TASKS) and all(w > 0 for w in variant.mix.values())
-    assert isinstance(replace(BASE_SPEC, **variant.spec), TinySpec)
+    spec = replace(BASE_SPEC, **variant.spec)
+    assert isinstance(spec, TinySpec)
+    # its family builds a config of it (head size and rotary pairs agree, and so on)
+    ids = {token: i for i, token in enumerate(SPECIAL_TOKENS)}
+    config = get_family(spec.family).tiny_config(spec, ids, 2000)
+    assert config.text_config.hidden_size == spec.hidden_size
     assert variant.change  # the table says what the run changes
 
 
