@@ -270,10 +270,9 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    from mcr.contract.matching import iou
     from mcr.eval.generate import generate
     from mcr.pretrain.corpus import NOWHERE, as_row, vision_example
-    from mcr.pretrain.probes import _BOX, caption_items
+    from mcr.pretrain.probes import caption_hits, point_hit
     from mcr.pretrain.run import spec_space
 
     torch.set_num_threads(args.threads)
@@ -299,17 +298,12 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
 
     places: dict[int, list[int]] = {}
     for example, answer in zip(captions, answers(captions), strict=True):
-        predicted = caption_items(answer)
-        for place, (color, shape, box) in enumerate(example.objects, 1):
-            same = [p for p in predicted if (p[0], p[1]) == (color, shape)]
-            hit = any(iou(tuple(map(float, p[2])), tuple(map(float, box))) > 0.5 for p in same)
-            places.setdefault(place, []).append(int(hit))
+        for place, (_, boxed) in enumerate(caption_hits(example, answer), 1):
+            places.setdefault(place, []).append(int(boxed))
     words: dict[tuple[int, int], list[int]] = {b: [] for b in WORD_BINS}
     for example, answer in zip(near + looks, answers(near + looks), strict=True):
         count = words_before(example.prompt)
-        found, gold = _BOX.match(answer), _BOX.match(example.answer)
-        hit = bool(found and gold) and iou(*(tuple(map(float, m.groups())) for m in (found, gold))) > 0.5
-        words[next(b for b in WORD_BINS if b[0] <= count <= b[1])].append(int(hit))
+        words[next(b for b in WORD_BINS if b[0] <= count <= b[1])].append(int(point_hit(example, answer)))
     return {
         "run": folder.name,
         "caption_box_by_place": {p: [sum(h), len(h)] for p, h in sorted(places.items())},

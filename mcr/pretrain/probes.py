@@ -107,25 +107,36 @@ def caption_items(text: str) -> list[tuple[str, str, tuple[int, int, int, int]]]
     return [(c, s, tuple(int(v) for v in box)) for c, s, *box in _ITEM.findall(text)]
 
 
+def caption_hits(example: Example, answer: str) -> list[tuple[bool, bool]]:
+    """For each drawn object of a caption example, in caption order: whether the answer names its
+    colour and shape, and whether it does so with a box of IoU > 0.5."""
+    predicted = caption_items(answer)
+    hits = []
+    for color, shape, box in example.objects:
+        same = [p for p in predicted if (p[0], p[1]) == (color, shape)]
+        boxed = any(iou(tuple(map(float, p[2])), tuple(map(float, box))) > 0.5 for p in same)
+        hits.append((bool(same), boxed))
+    return hits
+
+
 def score_captions(examples: Sequence[Example], answers: Sequence[str]) -> dict[str, float]:
-    named = boxed = total = 0
-    for example, answer in zip(examples, answers, strict=True):
-        predicted = caption_items(answer)
-        for color, shape, box in example.objects:
-            total += 1
-            same = [p for p in predicted if (p[0], p[1]) == (color, shape)]
-            named += bool(same)
-            boxed += any(iou(tuple(map(float, p[2])), tuple(map(float, box))) > 0.5 for p in same)
-    return {"colour_shape": named / max(1, total), "box_iou50": boxed / max(1, total)}
+    hits = [h for e, a in zip(examples, answers, strict=True) for h in caption_hits(e, a)]
+    named = sum(n for n, _ in hits)
+    boxed = sum(b for _, b in hits)
+    return {"colour_shape": named / max(1, len(hits)), "box_iou50": boxed / max(1, len(hits))}
+
+
+def point_hit(example: Example, answer: str) -> bool:
+    """Whether a pointing answer is one box of IoU > 0.5 with the example's."""
+    found = _BOX.match(answer.strip())
+    gold = _BOX.match(example.answer)
+    if not (found and gold):
+        return False
+    return iou(tuple(map(float, found.groups())), tuple(map(float, gold.groups()))) > 0.5
 
 
 def score_points(examples: Sequence[Example], answers: Sequence[str]) -> float:
-    hits = 0
-    for example, answer in zip(examples, answers, strict=True):
-        found = _BOX.match(answer.strip())
-        gold = _BOX.match(example.answer)
-        if found and gold:
-            hits += iou(tuple(map(float, found.groups())), tuple(map(float, gold.groups()))) > 0.5
+    hits = sum(point_hit(e, a) for e, a in zip(examples, answers, strict=True))
     return hits / max(1, len(examples))
 
 
