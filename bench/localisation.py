@@ -34,6 +34,7 @@ import platform
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class Variant:
     layout: str = "grid"  # a key of LAYOUT_CHOICES
     mix: dict[str, float] = field(default_factory=lambda: dict(CAPTION_AND_POINT))
     spec: dict[str, Any] = field(default_factory=dict)  # TinySpec fields over BASE_SPEC's
+    max_objects: int = 4  # objects a scene: 1 to this many, in training and in the probes
 
 
 VARIANTS = {
@@ -122,6 +124,31 @@ VARIANTS = {
         },
     ),
     "grid_vision2": Variant("grid with a two-block vision tower", spec={"vision_depth": 2}),
+    "grid_exists": Variant(
+        'grid with a third task: "Do you see the <colour> <shape>?" (yes / no; half the looks absent, '
+        "half of those near misses)",
+        mix={"caption": 1.0, "point": 1.0, "exists": 1.0},
+    ),
+    "grid_exists_text": Variant(
+        "grid_exists with the looks listed in words before the question, on a blank image (the control)",
+        mix={"caption": 1.0, "point": 1.0, "exists_text": 1.0},
+    ),
+    "grid_exists_first": Variant(
+        "grid_exists with the question before the image (its tokens can see what is asked)",
+        mix={"caption": 1.0, "point": 1.0, "exists_first": 1.0},
+    ),
+    "grid_exists_only": Variant(
+        "grid_exists with the yes / no question as the only task (no captions, no pointing)",
+        mix={"exists": 1.0},
+    ),
+    "grid_exists_one": Variant(
+        "grid_exists_only with one object a scene: the asked look compared with the one drawn, no search",
+        mix={"exists": 1.0},
+        max_objects=1,
+    ),
+    "grid_exists_text_only": Variant(
+        "grid_exists_text with the question about listed looks as the only task", mix={"exists_text": 1.0}
+    ),
 }
 
 
@@ -218,14 +245,20 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
     space = spec_space(spec)
     layout = layout_choices()[variant.layout]
     drawn = layout.scaled(space.factor)
-    probes = probe_set(args.probe_examples, space, layout=drawn)
-    probes = {k: v for k, v in probes.items() if k in ("caption", "point", "point_absent", "point_far")}
+    probes = probe_set(args.probe_examples, space, max_objects=variant.max_objects, layout=drawn)
+    probes = {
+        k: v
+        for k, v in probes.items()
+        if k in ("caption", "point", "point_absent", "point_far", "exists", "exists_text", "exists_first")
+    }
     data_root = Path(args.out) / "data" / f"{drawn.name}-{space.factor}"
     began, start, points = time.perf_counter(), init, []
     half = args.steps // 2
     for i, learning_rate in enumerate((2e-3, 1e-3)):
         # named after the run, so that a continuation draws examples its source never saw
-        stage = Stage(f"{label}-{'ab'[i]}", half, 4, learning_rate, dict(variant.mix), layout=layout)
+        stage = Stage(
+            f"{label}-{'ab'[i]}", half, variant.max_objects, learning_rate, dict(variant.mix), layout=layout
+        )
         train_stage(stage, start, folder / stage.name, seed=0, batch_size=16, space=space, report_to="none")
         start = folder / stage.name / "final"
         trained = time.perf_counter() - began
@@ -272,7 +305,7 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
 
     from mcr.eval.generate import generate
     from mcr.pretrain.corpus import NOWHERE, as_row, vision_example
-    from mcr.pretrain.probes import caption_hits, point_hit
+    from mcr.pretrain.probes import caption_hits, point_hit, point_landing
     from mcr.pretrain.run import spec_space
 
     torch.set_num_threads(args.threads)
@@ -287,6 +320,7 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
     looks = [vision_example(rng, "point_far", 4, space, drawn) for _ in range(2 * n)]
     looks = [e for e in looks if e.answer != NOWHERE][:n]
     near = [vision_example(rng, "point", 4, space, drawn) for _ in range(2 * n)]
+    absent = [e for e in near if e.answer == NOWHERE][: n // 2]
     near = [e for e in near if e.answer != NOWHERE][: n // 2]
 
     processor = AutoProcessor.from_pretrained(final, padding_side="left")
@@ -301,13 +335,22 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
         for place, (_, boxed) in enumerate(caption_hits(example, answer), 1):
             places.setdefault(place, []).append(int(boxed))
     words: dict[tuple[int, int], list[int]] = {b: [] for b in WORD_BINS}
-    for example, answer in zip(near + looks, answers(near + looks), strict=True):
+    landings: dict[str, Counter] = {}
+    for example, answer in zip(near + looks + absent, answers(near + looks + absent), strict=True):
         count = words_before(example.prompt)
+        if example.answer == NOWHERE:
+            landings.setdefault("absent", Counter())[point_landing(example, answer)] += 1
+            continue
         words[next(b for b in WORD_BINS if b[0] <= count <= b[1])].append(int(point_hit(example, answer)))
+        if count == 0:
+            landings.setdefault(f"{len(example.objects)} objects", Counter())[
+                point_landing(example, answer)
+            ] += 1
     return {
         "run": folder.name,
         "caption_box_by_place": {p: [sum(h), len(h)] for p, h in sorted(places.items())},
         "pointing_by_words": {f"{lo}-{hi}": [sum(h), len(h)] for (lo, hi), h in words.items()},
+        "near_landing": {k: dict(landings[k]) for k in sorted(landings)},
     }
 
 
@@ -329,20 +372,48 @@ def position_table(found: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+LANDINGS = ("asked", "other", "empty", "nowhere", "unread")
+
+
+def landing_table(found: list[dict[str, Any]]) -> str:
+    """Where ``by_position``'s pointing answers right after the image land, by the objects in the
+    scene (and for looks the image lacks): a model that boxes some object rather than the named
+    one is right on about 1/n of n-object scenes and lands on another object otherwise."""
+    lines = ["| run | scene | " + " | ".join(LANDINGS) + " |", "|---|---|" + "---|" * len(LANDINGS)]
+    for f in found:
+        for scene, counts in f.get("near_landing", {}).items():
+            total = sum(counts.values())
+            lines.append(
+                f"| {f['run']} | {scene} | "
+                + " | ".join(f"{counts.get(k, 0)}/{total}" for k in LANDINGS)
+                + " |"
+            )
+    return "\n".join(lines)
+
+
 def table(out: Path) -> str:
     lines = [
         '| run | change | step | colour+shape | boxes IoU>0.5 | pointing IoU>0.5 | "nowhere" absent | '
-        'pointing, far | task: pointing | task: "nowhere" not shown | task: pointing after the post |',
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        'pointing, far | "do you see": right (absent looks) | the same, looks in words | '
+        "the same, question first | "
+        'task: pointing | task: "nowhere" not shown | '
+        "task: pointing after the post |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result_file in sorted(out.glob("*/result.json")):
         r = json.loads(result_file.read_text())
         for p in r["points"]:
             pr, near, far = p["probes"], p["task"]["near"], p["task"]["after_post"]
+            # "-": measured before the exists probes were added
+            seen, read, first = (
+                f"{pr[k]:.2f} ({pr[k + '_absent']:.2f})" if k in pr else "-"
+                for k in ("exists", "exists_text", "exists_first")
+            )
             lines.append(
                 f"| {r['run']} | {r['change']} | {p['step']} | {pr['colour_shape']:.2f} | "
                 f"{100 * pr['box_iou50']:.1f}% | {100 * pr['point_iou50']:.1f}% | "
                 f"{100 * pr['point_absent']:.1f}% | {100 * pr['point_far_iou50']:.1f}% | "
+                f"{seen} | {read} | {first} | "
                 f"{100 * near['iou50_shown']:.1f}% | {100 * near['nowhere_absent']:.1f}% | "
                 f"{100 * far['iou50_shown']:.1f}% |"
             )
@@ -377,6 +448,7 @@ def main(argv: list[str] | None = None) -> None:
         found = [by_position(name, args) for name in args.variants]
         print(json.dumps(found))
         print(position_table(found))
+        print(landing_table(found))
         return
     for name in args.variants:
         run(name, args)

@@ -81,3 +81,24 @@ def test_a_finished_run_is_continued_with_the_spec_it_trained_and_its_last_weigh
     assert bench.run_spec(newer).hidden_size == 192
     assert bench.run_label("grid", str(older)) == "grid-from-grid_far_qwen3vl_sincos"
     assert bench.run_label("grid", "mcr:tiny-base") == "grid-from-mcr-tiny-base"
+
+
+def test_the_landing_table_counts_each_scene_over_its_questions():
+    bench = load_bench("localisation")
+    found = [
+        {
+            "run": "grid",
+            "near_landing": {
+                "1 objects": {"asked": 13},
+                "4 objects": {"asked": 6, "other": 10},
+                "absent": {"other": 50, "empty": 13},
+            },
+        },
+        {"run": "old", "caption_box_by_place": {}, "pointing_by_words": {}},  # measured before landings
+    ]
+    lines = bench.landing_table(found).splitlines()
+    assert lines[0] == "| run | scene | asked | other | empty | nowhere | unread |"
+    assert lines[2] == "| grid | 1 objects | 13/13 | 0/13 | 0/13 | 0/13 | 0/13 |"
+    assert lines[3] == "| grid | 4 objects | 6/16 | 10/16 | 0/16 | 0/16 | 0/16 |"
+    assert lines[4] == "| grid | absent | 0/63 | 50/63 | 13/63 | 0/63 | 0/63 |"
+    assert len(lines) == 5

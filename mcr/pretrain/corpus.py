@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PIL import Image
@@ -58,10 +58,11 @@ from mcr.benchmarks.gmner.synthetic import (
 from mcr.image_space import ImageSpace, scale_box
 
 TEXT_TASKS = ("post", "repeat", "names", "colour", "words")
-VISION_TASKS = ("caption", "point", "point_far")
+VISION_TASKS = ("caption", "point", "point_far", "exists", "exists_text", "exists_first")
 FAR_WORDS = (1, 60)  # words before a point_far question: about 2 to 130 tokens
 SCENE_TASKS = ("scene_caption", "scene_point")
 NOWHERE = "nowhere"
+YES, NO = "yes", "no"
 NOTHING = "nothing"
 # a fixed offset from every seed the data sets use (theirs start at 0)
 SEED_OFFSET = 1_000_003
@@ -74,6 +75,7 @@ class Example:
     answer: str
     image: Image.Image
     objects: tuple[tuple[str, str, tuple[int, int, int, int]], ...] = ()  # (colour, shape, model box)
+    question_first: bool = False  # the prompt's text comes before the image instead of after it
 
 
 def blank_image() -> Image.Image:
@@ -116,6 +118,14 @@ def vision_example(
     objects = _sorted_objects(scene, space)
     if task == "caption":
         return Example(task, "Describe the objects.", _caption(objects), image, objects)
+    if task == "exists":
+        return _exists_example(rng, image, objects)
+    if task == "exists_text":  # the same question about the same looks, given as words
+        asked = _exists_example(rng, blank_image(), objects)
+        listed = "; ".join(f"{color} {shape}" for color, shape, _ in objects)
+        return replace(asked, task=task, prompt=f"Objects: {listed}. {asked.prompt}")
+    if task == "exists_first":  # the same question, read before the image: its tokens can see it
+        return replace(_exists_example(rng, image, objects), task=task, question_first=True)
     # point_far: the question comes after a run of words, as a box in the task comes after the
     # post and the reasoning: the answer can no longer sit at one distance from the image
     before = f"Read these words: {' '.join(random_words(rng, FAR_WORDS))}. " if task == "point_far" else ""
@@ -125,6 +135,20 @@ def vision_example(
         return Example(task, f"{before}Where is the {color} {shape}?", NOWHERE, image, objects)
     color, shape, box = rng.choice(objects)
     return Example(task, f"{before}Where is the {color} {shape}?", box_text(box), image, objects)
+
+
+def _exists_example(rng: random.Random, image: Image.Image, objects: Looks) -> Example:
+    """ "Do you see the <colour> <shape>?": half about a drawn object, half about a look the image
+    lacks, and half of those a near miss (its colour or its shape is drawn), so that the answer
+    needs both words matched to one object: the decision "nowhere" asks for, without a box."""
+    present = {(c, s) for c, s, _ in objects}
+    if rng.random() < 0.5:
+        color, shape, _ = rng.choice(objects)
+        return Example("exists", f"Do you see the {color} {shape}?", YES, image, objects)
+    absent = [(c, s) for c in COLORS for s in SHAPES if (c, s) not in present]
+    near_misses = [(c, s) for c, s in absent if any(c == pc or s == ps for pc, ps in present)]
+    color, shape = rng.choice(near_misses if near_misses and rng.random() < 0.5 else absent)
+    return Example("exists", f"Do you see the {color} {shape}?", NO, image, objects)
 
 
 def _sorted_objects(scene: SynthPost, space: ImageSpace) -> Looks:
@@ -228,10 +252,9 @@ def draw_example(
 
 def as_row(example: Example) -> dict[str, Any]:
     """A conversational prompt/completion row with its image, as TRL's SFTTrainer reads it."""
+    content = [{"type": "image"}, {"type": "text", "text": example.prompt}]
     return {
-        "prompt": [
-            {"role": "user", "content": [{"type": "image"}, {"type": "text", "text": example.prompt}]}
-        ],
+        "prompt": [{"role": "user", "content": content[::-1] if example.question_first else content}],
         "completion": [{"role": "assistant", "content": example.answer}],
         "image": example.image,
     }

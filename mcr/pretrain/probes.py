@@ -18,6 +18,14 @@
 * ``point_far_iou50`` ``point_iou50`` on ``point_far`` questions: pointing when the question
   comes 2-130 tokens after the image (a model that locates objects by their distance from the
   answer, not by what the image tokens carry, fails here).
+* ``exists``       share of ``exists`` questions ("Do you see the red circle?") answered right,
+  half of them about a drawn object;
+* ``exists_absent`` share of those about a look the image lacks answered "no" (half of them near
+  misses: its colour or its shape is drawn): matching both words to one object, with no box.
+* ``exists_text``, ``exists_text_absent`` the same on ``exists_text`` questions, whose looks are
+  listed in words before the question (the control: the same decision without the image);
+* ``exists_first``, ``exists_first_absent`` the same on ``exists_first`` questions, asked before
+  the image (its tokens can then see what is asked).
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from mcr.contract.matching import iou
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
     FREE,
+    NO,
     NOWHERE,
     SEED_OFFSET,
     Example,
@@ -46,7 +55,8 @@ _BOX = re.compile(r"^\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]$")
 _ANY_BOX = re.compile(r"\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
 PROBE_NAMES = (
     "copy", "names", "copy_new", "names_new", "colour_shape", "box_iou50", "point_iou50", "point_absent",
-    "scene_point_iou50", "scene_absent", "point_far_iou50",
+    "scene_point_iou50", "scene_absent", "point_far_iou50", "exists", "exists_absent",
+    "exists_text", "exists_text_absent", "exists_first", "exists_first_absent",
 )  # fmt: skip
 PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
 
@@ -100,6 +110,9 @@ def probe_set(
     probes["scene_point"], probes["scene_absent"] = _scene_points(rng, n, space, layout)
     far = (vision_example(rng, "point_far", max_objects, space, layout) for _ in range(2 * n))
     probes["point_far"] = [e for e in far if e.answer != NOWHERE][:n]
+    probes["exists"] = [vision_example(rng, "exists", max_objects, space, layout) for _ in range(n)]
+    for task in ("exists_text", "exists_first"):
+        probes[task] = [vision_example(rng, task, max_objects, space, layout) for _ in range(n)]
     return probes
 
 
@@ -135,9 +148,35 @@ def point_hit(example: Example, answer: str) -> bool:
     return iou(tuple(map(float, found.groups())), tuple(map(float, gold.groups()))) > 0.5
 
 
+def point_landing(example: Example, answer: str) -> str:
+    """Where a pointing answer lands: on the asked object ("asked", IoU > 0.5), on another object
+    of the scene ("other"), on no object ("empty"), "nowhere", or "unread" (neither a box nor
+    "nowhere"). Tells a model that finds the named look from one that boxes some object."""
+    text = answer.strip()
+    if text == NOWHERE:
+        return "nowhere"
+    found = _BOX.match(text)
+    if not found:
+        return "unread"
+    box = tuple(map(float, found.groups()))
+    if point_hit(example, answer):
+        return "asked"
+    on_object = any(iou(box, tuple(map(float, b))) > 0.5 for _, _, b in example.objects)
+    return "other" if on_object else "empty"
+
+
 def score_points(examples: Sequence[Example], answers: Sequence[str]) -> float:
     hits = sum(point_hit(e, a) for e, a in zip(examples, answers, strict=True))
     return hits / max(1, len(examples))
+
+
+def score_exists(
+    examples: Sequence[Example], answers: Sequence[str], name: str = "exists"
+) -> dict[str, float]:
+    """The share answered right (``name``) and the share of absent looks answered "no"."""
+    right = [a == e.answer for e, a in zip(examples, answers, strict=True)]
+    absent = [r for e, r in zip(examples, right, strict=True) if e.answer == NO]
+    return {name: sum(right) / max(1, len(right)), f"{name}_absent": sum(absent) / max(1, len(absent))}
 
 
 def score_scene_points(examples: Sequence[Example], answers: Sequence[str]) -> float:
@@ -185,6 +224,9 @@ def run_probes(
         },
         "scene_absent": lambda: {"scene_absent": exact("scene_absent")},
         "point_far": lambda: {"point_far_iou50": score_points(probes["point_far"], answers["point_far"])},
+        "exists": lambda: score_exists(probes["exists"], answers["exists"]),
+        "exists_text": lambda: score_exists(probes["exists_text"], answers["exists_text"], "exists_text"),
+        "exists_first": lambda: score_exists(probes["exists_first"], answers["exists_first"], "exists_first"),
     }
     found: dict[str, float] = {}
     for name in probes:
