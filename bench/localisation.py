@@ -18,8 +18,14 @@ taught ("Where is the <colour> <shape>?"), right after the image and after the p
 
 ``--by-position`` looks inside the figures of finished runs (their last checkpoint), on 128 fresh
 examples each: caption boxes with IoU > 0.5 by the object's place in the caption (first, second,
-...: each later box is written further from the image), and pointing by the number of words
-between the image and the question (0: ``point``; 1-60: ``point_far``).
+...: each later box is written further from the image), pointing by the number of words
+between the image and the question (0: ``point``; 1-60: ``point_far``), and where the plain
+pointing answers land by the objects in the scene (the asked object, another one, none,
+"nowhere"; and for looks the scene lacks).
+
+The yes / no variants (``grid_exists`` and its controls) ask whether a named look is drawn at all
+(``exists``, ``exists_text``, ``exists_first`` in ``mcr.pretrain.corpus``): the match between the
+question and the image that pointing at the named object needs, with no box to write.
 
 A variant differs from ``grid`` (or, for the layouts, from today's ``free4``) in one thing; the
 runs of one table share steps, seed, batch, learning rates and machine. Results go to
