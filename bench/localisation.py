@@ -16,6 +16,10 @@ for absent looks, pointing when the question comes 2-130 tokens after the image
 of synthetic GMNER drawn in the variant's layout, each gold entity asked about as the base was
 taught ("Where is the <colour> <shape>?"), right after the image and after the post's words.
 
+``--decision`` asks whether a finished run's yes / no answer depends on its input at all: the
+first answer token's "yes" minus "no" logit on 160 fresh questions, its spread, and how often it
+ranks a drawn look above an absent one (0.5: no signal).
+
 ``--by-position`` looks inside the figures of finished runs (their last checkpoint), on 128 fresh
 examples each: caption boxes with IoU > 0.5 by the object's place in the caption (first, second,
 ...: each later box is written further from the image), pointing by the number of words
@@ -360,6 +364,59 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
     }
 
 
+def ranked_above(positive: list[float], negative: list[float]) -> float:
+    """The share of (positive, negative) pairs whose scores are in the right order (ties: half):
+    the area under the ROC curve; 0.5 when the scores carry no signal."""
+    pairs = [(p > n) + 0.5 * (p == n) for p in positive for n in negative]
+    return sum(pairs) / max(1, len(pairs))
+
+
+def decision_signal(name: str, args: argparse.Namespace, n: int = 160) -> dict[str, Any]:
+    """Whether a finished run's yes / no decision depends on its input: on ``n`` fresh ``exists``
+    questions of its world, the first answer token's logit for "yes" minus that for "no" (mean and
+    spread) and how often it ranks a drawn look above an absent one."""
+    import random
+    import statistics
+
+    import torch
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from mcr.pretrain.corpus import NO, YES, as_row, vision_example
+    from mcr.pretrain.run import spec_space
+
+    torch.set_num_threads(args.threads)
+    folder = Path(args.out) / run_label(name, args.base)
+    if not (folder / "result.json").is_file():
+        raise SystemExit(f"{folder}: no finished run (result.json) to look inside")
+    final, spec, variant = last_checkpoint(folder), run_spec(folder), VARIANTS[name]
+    space = spec_space(spec)
+    drawn = layout_choices()[variant.layout].scaled(space.factor)
+    rng = random.Random(20261206)
+    examples = [vision_example(rng, "exists", variant.max_objects, space, drawn) for _ in range(n)]
+    processor = AutoProcessor.from_pretrained(final, padding_side="left")
+    model = AutoModelForImageTextToText.from_pretrained(final).eval()
+    yes, no = (processor.tokenizer.encode(word)[0] for word in (YES, NO))  # the first token decides
+    margins: list[float] = []
+    for i in range(0, n, 16):
+        rows = [as_row(e) for e in examples[i : i + 16]]
+        texts = [
+            processor.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=False)
+            for r in rows
+        ]
+        inputs = processor(text=texts, images=[r["image"] for r in rows], return_tensors="pt", padding=True)
+        with torch.no_grad():
+            last = model(**inputs).logits[:, -1]
+        margins += (last[:, yes] - last[:, no]).tolist()
+    drawn_looks = [m for m, e in zip(margins, examples, strict=True) if e.answer == YES]
+    absent_looks = [m for m, e in zip(margins, examples, strict=True) if e.answer == NO]
+    return {
+        "run": folder.name,
+        "margin_mean": round(statistics.mean(margins), 4),
+        "margin_spread": round(statistics.pstdev(margins), 4),
+        "drawn_above_absent": round(ranked_above(drawn_looks, absent_looks), 3),
+    }
+
+
 def position_table(found: list[dict[str, Any]]) -> str:
     """``by_position``'s figures as a table: right / asked in each cell."""
     places = sorted({p for f in found for p in f["caption_box_by_place"]}, key=int)
@@ -446,10 +503,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--by-position", action="store_true", help="look inside the named finished runs instead of training"
     )
+    parser.add_argument(
+        "--decision",
+        action="store_true",
+        help="whether the named finished runs' yes / no answers depend on the input, instead of training",
+    )
     args = parser.parse_args(argv)
     unknown = [v for v in args.variants if v not in VARIANTS]
     if unknown:
         parser.error(f"unknown variants {unknown}; known: {list(VARIANTS)}")
+    if args.decision:
+        for name in args.variants:
+            print(json.dumps(decision_signal(name, args)))
+        return
     if args.by_position:
         found = [by_position(name, args) for name in args.variants]
         print(json.dumps(found))

@@ -102,3 +102,11 @@ def test_the_landing_table_counts_each_scene_over_its_questions():
     assert lines[3] == "| grid | 4 objects | 6/16 | 10/16 | 0/16 | 0/16 | 0/16 |"
     assert lines[4] == "| grid | absent | 0/63 | 50/63 | 13/63 | 0/63 | 0/63 |"
     assert len(lines) == 5
+
+
+def test_ranked_above_is_the_share_of_pairs_in_the_right_order():
+    bench = load_bench("localisation")
+    assert bench.ranked_above([2.0, 3.0], [0.0, 1.0]) == 1.0
+    assert bench.ranked_above([0.0, 1.0], [2.0, 3.0]) == 0.0
+    assert bench.ranked_above([1.0, 1.0], [1.0, 1.0]) == 0.5  # constant scores: no signal
+    assert bench.ranked_above([1.0, 3.0], [2.0]) == 0.5
