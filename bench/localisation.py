@@ -305,26 +305,47 @@ def words_before(prompt: str) -> int:
     return len(prompt.removeprefix("Read these words: ").split(". Where is")[0].split())
 
 
-def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, Any]:
-    """A finished run's caption boxes by the object's place in the caption, and its pointing by
-    the words between the image and the question (see the module's docstring)."""
-    import random
+@dataclass(frozen=True)
+class FinishedRun:
+    label: str
+    model: Any
+    processor: Any
+    space: Any  # the ImageSpace it trained in
+    drawn: Any  # its layout, scaled for its family
 
+
+def open_run(name: str, args: argparse.Namespace) -> FinishedRun:
+    """A finished run's last weights and processor, with the image space and layout it trained in."""
     import torch
     from transformers import AutoModelForImageTextToText, AutoProcessor
 
-    from mcr.eval.generate import generate
-    from mcr.pretrain.corpus import NOWHERE, as_row, vision_example
-    from mcr.pretrain.probes import caption_hits, point_hit, point_landing
     from mcr.pretrain.run import spec_space
 
     torch.set_num_threads(args.threads)
     folder = Path(args.out) / run_label(name, args.base)
     if not (folder / "result.json").is_file():
         raise SystemExit(f"{folder}: no finished run (result.json) to look inside")
-    final, spec = last_checkpoint(folder), run_spec(folder)
-    space = spec_space(spec)
-    drawn = layout_choices()[VARIANTS[name].layout].scaled(space.factor)
+    final, space = last_checkpoint(folder), spec_space(run_spec(folder))
+    return FinishedRun(
+        folder.name,
+        AutoModelForImageTextToText.from_pretrained(final).eval(),
+        AutoProcessor.from_pretrained(final, padding_side="left"),
+        space,
+        layout_choices()[VARIANTS[name].layout].scaled(space.factor),
+    )
+
+
+def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, Any]:
+    """A finished run's caption boxes by the object's place in the caption, and its pointing by
+    the words between the image and the question (see the module's docstring)."""
+    import random
+
+    from mcr.eval.generate import generate
+    from mcr.pretrain.corpus import NOWHERE, as_row, vision_example
+    from mcr.pretrain.probes import caption_hits, point_hit, point_landing
+
+    run = open_run(name, args)
+    space, drawn = run.space, run.drawn
     rng = random.Random(20261206)
     captions = [vision_example(rng, "caption", 4, space, drawn) for _ in range(n)]
     looks = [vision_example(rng, "point_far", 4, space, drawn) for _ in range(2 * n)]
@@ -333,12 +354,11 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
     absent = [e for e in near if e.answer == NOWHERE][: n // 2]
     near = [e for e in near if e.answer != NOWHERE][: n // 2]
 
-    processor = AutoProcessor.from_pretrained(final, padding_side="left")
-    model = AutoModelForImageTextToText.from_pretrained(final).eval()
-
     def answers(examples):
         rows = [as_row(e) for e in examples]
-        return [a.strip() for a in generate(model, processor, rows, batch_size=16, max_new_tokens=160)]
+        return [
+            a.strip() for a in generate(run.model, run.processor, rows, batch_size=16, max_new_tokens=160)
+        ]
 
     places: dict[int, list[int]] = {}
     for example, answer in zip(captions, answers(captions), strict=True):
@@ -357,7 +377,7 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
                 point_landing(example, answer)
             ] += 1
     return {
-        "run": folder.name,
+        "run": run.label,
         "caption_box_by_place": {p: [sum(h), len(h)] for p, h in sorted(places.items())},
         "pointing_by_words": {f"{lo}-{hi}": [sum(h), len(h)] for (lo, hi), h in words.items()},
         "near_landing": {k: dict(landings[k]) for k in sorted(landings)},
@@ -379,22 +399,14 @@ def decision_signal(name: str, args: argparse.Namespace, n: int = 160) -> dict[s
     import statistics
 
     import torch
-    from transformers import AutoModelForImageTextToText, AutoProcessor
 
     from mcr.pretrain.corpus import NO, YES, as_row, vision_example
-    from mcr.pretrain.run import spec_space
 
-    torch.set_num_threads(args.threads)
-    folder = Path(args.out) / run_label(name, args.base)
-    if not (folder / "result.json").is_file():
-        raise SystemExit(f"{folder}: no finished run (result.json) to look inside")
-    final, spec, variant = last_checkpoint(folder), run_spec(folder), VARIANTS[name]
-    space = spec_space(spec)
-    drawn = layout_choices()[variant.layout].scaled(space.factor)
+    run = open_run(name, args)
+    processor = run.processor
     rng = random.Random(20261206)
-    examples = [vision_example(rng, "exists", variant.max_objects, space, drawn) for _ in range(n)]
-    processor = AutoProcessor.from_pretrained(final, padding_side="left")
-    model = AutoModelForImageTextToText.from_pretrained(final).eval()
+    max_objects = VARIANTS[name].max_objects
+    examples = [vision_example(rng, "exists", max_objects, run.space, run.drawn) for _ in range(n)]
     yes, no = (processor.tokenizer.encode(word)[0] for word in (YES, NO))  # the first token decides
     margins: list[float] = []
     for i in range(0, n, 16):
@@ -405,12 +417,12 @@ def decision_signal(name: str, args: argparse.Namespace, n: int = 160) -> dict[s
         ]
         inputs = processor(text=texts, images=[r["image"] for r in rows], return_tensors="pt", padding=True)
         with torch.no_grad():
-            last = model(**inputs).logits[:, -1]
+            last = run.model(**inputs).logits[:, -1]
         margins += (last[:, yes] - last[:, no]).tolist()
     drawn_looks = [m for m, e in zip(margins, examples, strict=True) if e.answer == YES]
     absent_looks = [m for m, e in zip(margins, examples, strict=True) if e.answer == NO]
     return {
-        "run": folder.name,
+        "run": run.label,
         "margin_mean": round(statistics.mean(margins), 4),
         "margin_spread": round(statistics.pstdev(margins), 4),
         "drawn_above_absent": round(ranked_above(drawn_looks, absent_looks), 3),
