@@ -44,7 +44,7 @@ import platform
 import shutil
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -226,6 +226,7 @@ def run_spec(folder: Path) -> Any:
 def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
     import torch
 
+    from mcr.pretrain.corpus import EXISTS_TASKS
     from mcr.pretrain.probes import probe_set
     from mcr.pretrain.run import BASE_SPEC, Stage, _probes, spec_space, train_stage
     from mcr.shipped import resolve_model_path
@@ -256,11 +257,8 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
     layout = layout_choices()[variant.layout]
     drawn = layout.scaled(space.factor)
     probes = probe_set(args.probe_examples, space, max_objects=variant.max_objects, layout=drawn)
-    probes = {
-        k: v
-        for k, v in probes.items()
-        if k in ("caption", "point", "point_absent", "point_far", "exists", "exists_text", "exists_first")
-    }
+    measured = ("caption", "point", "point_absent", "point_far", *EXISTS_TASKS)
+    probes = {k: v for k, v in probes.items() if k in measured}
     data_root = Path(args.out) / "data" / f"{drawn.name}-{space.factor}"
     began, start, points = time.perf_counter(), init, []
     half = args.steps // 2
@@ -365,17 +363,15 @@ def by_position(name: str, args: argparse.Namespace, n: int = 128) -> dict[str, 
         for place, (_, boxed) in enumerate(caption_hits(example, answer), 1):
             places.setdefault(place, []).append(int(boxed))
     words: dict[tuple[int, int], list[int]] = {b: [] for b in WORD_BINS}
-    landings: dict[str, Counter] = {}
+    landings: dict[str, Counter] = defaultdict(Counter)
     for example, answer in zip(near + looks + absent, answers(near + looks + absent), strict=True):
         count = words_before(example.prompt)
         if example.answer == NOWHERE:
-            landings.setdefault("absent", Counter())[point_landing(example, answer)] += 1
+            landings["absent"][point_landing(example, answer)] += 1
             continue
         words[next(b for b in WORD_BINS if b[0] <= count <= b[1])].append(int(point_hit(example, answer)))
         if count == 0:
-            landings.setdefault(f"{len(example.objects)} objects", Counter())[
-                point_landing(example, answer)
-            ] += 1
+            landings[f"{len(example.objects)} objects"][point_landing(example, answer)] += 1
     return {
         "run": run.label,
         "caption_box_by_place": {p: [sum(h), len(h)] for p, h in sorted(places.items())},
@@ -400,22 +396,17 @@ def decision_signal(name: str, args: argparse.Namespace, n: int = 160) -> dict[s
 
     import torch
 
+    from mcr.eval.generate import prompt_inputs
     from mcr.pretrain.corpus import NO, YES, as_row, vision_example
 
     run = open_run(name, args)
-    processor = run.processor
     rng = random.Random(20261206)
     max_objects = VARIANTS[name].max_objects
     examples = [vision_example(rng, "exists", max_objects, run.space, run.drawn) for _ in range(n)]
-    yes, no = (processor.tokenizer.encode(word)[0] for word in (YES, NO))  # the first token decides
+    yes, no = (run.processor.tokenizer.encode(word)[0] for word in (YES, NO))  # the first token decides
     margins: list[float] = []
     for i in range(0, n, 16):
-        rows = [as_row(e) for e in examples[i : i + 16]]
-        texts = [
-            processor.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=False)
-            for r in rows
-        ]
-        inputs = processor(text=texts, images=[r["image"] for r in rows], return_tensors="pt", padding=True)
+        inputs = prompt_inputs(run.processor, [as_row(e) for e in examples[i : i + 16]])
         with torch.no_grad():
             last = run.model(**inputs).logits[:, -1]
         margins += (last[:, yes] - last[:, no]).tolist()
@@ -467,6 +458,8 @@ def landing_table(found: list[dict[str, Any]]) -> str:
 
 
 def table(out: Path) -> str:
+    from mcr.pretrain.corpus import EXISTS_TASKS
+
     lines = [
         '| run | change | step | colour+shape | boxes IoU>0.5 | pointing IoU>0.5 | "nowhere" absent | '
         'pointing, far | "do you see": right (absent looks) | the same, looks in words | '
@@ -481,8 +474,7 @@ def table(out: Path) -> str:
             pr, near, far = p["probes"], p["task"]["near"], p["task"]["after_post"]
             # "-": measured before the exists probes were added
             seen, read, first = (
-                f"{pr[k]:.2f} ({pr[k + '_absent']:.2f})" if k in pr else "-"
-                for k in ("exists", "exists_text", "exists_first")
+                f"{pr[k]:.2f} ({pr[k + '_absent']:.2f})" if k in pr else "-" for k in EXISTS_TASKS
             )
             lines.append(
                 f"| {r['run']} | {r['change']} | {p['step']} | {pr['colour_shape']:.2f} | "

@@ -14,6 +14,20 @@ from trl.data_utils import prepare_multimodal_messages
 from mcr.data.rows import row_images
 
 
+def prompt_inputs(processor: Any, rows: Sequence[dict]) -> Any:
+    """The model's inputs for the rows' prompts (chat template, generation prompt, their images),
+    left-padded as the processor is set."""
+    images = [row_images(row) for row in rows]
+    messages = [
+        prepare_multimodal_messages(row["prompt"], images=imgs)
+        for row, imgs in zip(rows, images, strict=True)
+    ]
+    texts = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+    return processor(
+        text=texts, images=[i for imgs in images for i in imgs], return_tensors="pt", padding=True
+    )
+
+
 def generate(
     model: Any,
     processor: Any,
@@ -37,15 +51,7 @@ def generate(
     with state.split_between_processes(indexed) as shard:
         batches = [shard[i : i + batch_size] for i in range(0, len(shard), batch_size)]
         for batch in tqdm(batches, desc=desc, disable=not state.is_local_main_process):
-            images = [row_images(row) for _, row in batch]
-            messages = [
-                prepare_multimodal_messages(row["prompt"], images=imgs)
-                for (_, row), imgs in zip(batch, images, strict=True)
-            ]
-            texts = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
-            inputs = processor(
-                text=texts, images=[i for imgs in images for i in imgs], return_tensors="pt", padding=True
-            ).to(model.device)
+            inputs = prompt_inputs(processor, [row for _, row in batch]).to(model.device)
             kwargs = {"do_sample": do_sample, "max_new_tokens": max_new_tokens}
             if do_sample:
                 kwargs["temperature"] = temperature

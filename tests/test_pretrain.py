@@ -14,6 +14,7 @@ import torch
 from mcr.benchmarks.gmner.synthetic import LAYOUTS, NAME_PARTS, SHAPE_OF_TYPE
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
+    EXISTS_TASKS,
     NO,
     NOTHING,
     NOWHERE,
@@ -48,7 +49,7 @@ from mcr.shipped import shipped_model
 
 SPACE = ImageSpace(56 * 56, 224 * 224)
 # corpus tasks the shipped schedules do not train (bench/localisation.py's controlled runs do)
-BENCH_ONLY = {"point_far", "exists", "exists_text", "exists_first"}
+BENCH_ONLY = {"point_far", *EXISTS_TASKS}
 
 
 def test_the_corpus_holds_unimodal_skills_and_nothing_of_the_tasks():

@@ -58,7 +58,9 @@ from mcr.benchmarks.gmner.synthetic import (
 from mcr.image_space import ImageSpace, scale_box
 
 TEXT_TASKS = ("post", "repeat", "names", "colour", "words")
-VISION_TASKS = ("caption", "point", "point_far", "exists", "exists_text", "exists_first")
+# whether a named look is drawn: in the image, in words, asked before the image
+EXISTS_TASKS = ("exists", "exists_text", "exists_first")
+VISION_TASKS = ("caption", "point", "point_far", *EXISTS_TASKS)
 FAR_WORDS = (1, 60)  # words before a point_far question: about 2 to 130 tokens
 SCENE_TASKS = ("scene_caption", "scene_point")
 NOWHERE = "nowhere"

@@ -39,6 +39,7 @@ from mcr.benchmarks.gmner.synthetic import Layout
 from mcr.contract.matching import iou
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
+    EXISTS_TASKS,
     FREE,
     NO,
     NOWHERE,
@@ -110,8 +111,7 @@ def probe_set(
     probes["scene_point"], probes["scene_absent"] = _scene_points(rng, n, space, layout)
     far = (vision_example(rng, "point_far", max_objects, space, layout) for _ in range(2 * n))
     probes["point_far"] = [e for e in far if e.answer != NOWHERE][:n]
-    probes["exists"] = [vision_example(rng, "exists", max_objects, space, layout) for _ in range(n)]
-    for task in ("exists_text", "exists_first"):
+    for task in EXISTS_TASKS:
         probes[task] = [vision_example(rng, task, max_objects, space, layout) for _ in range(n)]
     return probes
 
@@ -224,9 +224,7 @@ def run_probes(
         },
         "scene_absent": lambda: {"scene_absent": exact("scene_absent")},
         "point_far": lambda: {"point_far_iou50": score_points(probes["point_far"], answers["point_far"])},
-        "exists": lambda: score_exists(probes["exists"], answers["exists"]),
-        "exists_text": lambda: score_exists(probes["exists_text"], answers["exists_text"], "exists_text"),
-        "exists_first": lambda: score_exists(probes["exists_first"], answers["exists_first"], "exists_first"),
+        **{task: lambda task=task: score_exists(probes[task], answers[task], task) for task in EXISTS_TASKS},
     }
     found: dict[str, float] = {}
     for name in probes:
