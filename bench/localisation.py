@@ -156,6 +156,12 @@ VARIANTS = {
         mix={"exists": 1.0},
         max_objects=1,
     ),
+    "grid_exists_only_mimetic": Variant(
+        "grid_exists_only with mimetic attention: each key-value group's first query head starts as "
+        "its key head (x4), so that a word can match what an image token shows from the first step",
+        mix={"exists": 1.0},
+        spec={"mimetic_attention": 4.0},
+    ),
     "grid_exists_text_only": Variant(
         "grid_exists_text with the question about listed looks as the only task", mix={"exists_text": 1.0}
     ),

@@ -100,6 +100,13 @@ class TinySpec:
     # Qwen3.5) from a 2-D sine-cosine table instead of noise, so that every patch says where it is
     # from the first step.
     sincos_vision_positions: bool = False
+    # Mimetic attention (Trockman & Kolter, 2023): in every language-model layer, the first query
+    # head of each key-value group starts as that group's key head, both scaled by this factor
+    # (0: off). Its attention score then grows with how alike two tokens are from the first step,
+    # so matching by content (is this word in the list? which image token shows this look?) is not
+    # a saddle the optimiser must first escape: from the usual small random weights a query-key
+    # product is second-order, and the tiny model never left it in thousands of steps.
+    mimetic_attention: float = 0.0
 
     def __post_init__(self) -> None:
         get_family(self.family)  # an unknown family fails here, listing the known ones
@@ -277,6 +284,33 @@ def sincos_positions(count: int, dim: int):
     return torch.cat([rows, columns], dim=-1).reshape(count, dim)
 
 
+def mimetic_attention(language_model, scale: float) -> None:
+    """Start each key-value group's first query head as its key head, both times ``scale``, in
+    every layer of ``language_model`` (a family's text model; biases of those heads start at 0)."""
+    import torch
+
+    for layer in language_model.layers:
+        attention = getattr(layer, "self_attn", None)
+        if attention is None:  # a linear-attention layer (Qwen3.5) has no query-key product
+            continue
+        config, head_dim = attention.config, attention.head_dim
+        groups = config.num_attention_heads // config.num_key_value_heads
+        if attention.q_proj.out_features != config.num_attention_heads * head_dim:
+            raise ValueError(
+                f"mimetic attention needs one query per head; {type(attention).__name__} projects "
+                f"{attention.q_proj.out_features} for {config.num_attention_heads} heads of {head_dim}"
+            )
+        with torch.no_grad():
+            for group in range(config.num_key_value_heads):
+                keys = slice(group * head_dim, (group + 1) * head_dim)
+                queries = slice(group * groups * head_dim, (group * groups + 1) * head_dim)
+                attention.k_proj.weight[keys] *= scale
+                attention.q_proj.weight[queries] = attention.k_proj.weight[keys]
+                for projection, rows in ((attention.q_proj, queries), (attention.k_proj, keys)):
+                    if projection.bias is not None:
+                        projection.bias[rows] = 0.0
+
+
 def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = None) -> Path:
     """Write a tiny checkpoint of the spec's family with its processor to ``out``; deterministic
     for a seed."""
@@ -301,6 +335,8 @@ def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = 
                     f"family {spec.family!r} has no learned vision positions to start from sine-cosine"
                 )
             positions.weight.copy_(sincos_positions(positions.num_embeddings, positions.embedding_dim))
+        if spec.mimetic_attention:
+            mimetic_attention(model.model.language_model, spec.mimetic_attention)
     model.generation_config = generation_config(config)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)

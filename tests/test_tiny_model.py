@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pytest
 import torch
@@ -173,3 +174,34 @@ def test_vision_positions_can_start_from_a_sine_cosine_table(tmp_path):
         build_tiny_model(
             tmp_path / "q25", spec=TinySpec(tokenizer_corpus_size=40, sincos_vision_positions=True)
         )
+
+
+@pytest.mark.parametrize("family", ["qwen2_5_vl", "qwen3_vl"])
+def test_mimetic_attention_starts_one_query_head_a_group_as_its_key_head(tmp_path, family):
+    """The first query head of each key-value group equals that group's key head, scaled with it,
+    so a token's query matches its own key from the first step; the other query heads stay random."""
+    spec = TinySpec(family=family, vocab_size=600, tokenizer_corpus_size=40)
+    plain = AutoModelForImageTextToText.from_pretrained(build_tiny_model(tmp_path / "plain", spec=spec))
+    mimetic = AutoModelForImageTextToText.from_pretrained(
+        build_tiny_model(tmp_path / "mimetic", spec=replace(spec, mimetic_attention=4.0))
+    )
+    for before, after in zip(
+        plain.model.language_model.layers, mimetic.model.language_model.layers, strict=True
+    ):
+        attention, d = after.self_attn, after.self_attn.head_dim
+        groups = attention.config.num_attention_heads // attention.config.num_key_value_heads
+        assert torch.allclose(attention.k_proj.weight, 4.0 * before.self_attn.k_proj.weight)
+        for group in range(attention.config.num_key_value_heads):
+            first = group * groups * d
+            assert torch.equal(
+                attention.q_proj.weight[first : first + d],
+                attention.k_proj.weight[group * d : (group + 1) * d],
+            )
+            others = slice(first + d, (group + 1) * groups * d)
+            assert torch.equal(attention.q_proj.weight[others], before.self_attn.q_proj.weight[others])
+    # what it is for: each token's score with itself is its row's largest, for most tokens
+    x = torch.nn.functional.normalize(torch.randn(64, spec.hidden_size), dim=-1) * spec.hidden_size**0.5
+    attention = mimetic.model.language_model.layers[0].self_attn
+    d = attention.head_dim
+    q, k = attention.q_proj(x)[:, :d], attention.k_proj(x)[:, :d]
+    assert (torch.argmax(q @ k.T, dim=-1) == torch.arange(64)).float().mean() > 0.9

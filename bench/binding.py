@@ -1,0 +1,232 @@
+"""Does the tiny language model learn to match two things by their content?
+
+    python bench/binding.py                                   # every task x init, 2,000 steps, seed 0
+    python bench/binding.py --tasks member --inits random mimetic --seeds 0 1 2
+    python bench/binding.py --tasks exists --inits mimetic --first member --first-steps 1500
+
+Grounding a named look needs a comparison: the question's words against what each image token
+shows. This bench asks the same of the language model alone, in words, where nothing about images
+or positions can be in the way, on lists of 1-4 of the synthetic world's looks ("Objects: red
+circle; blue square."):
+
+* ``control``  "Do you see <colour>?" -> yes for four fixed colours: the answer is in the question
+  (every model should learn it at once; it checks the loop);
+* ``member``   "Do you see <colour>?" -> whether that word is in the list: one token matched with
+  itself;
+* ``exists``   "Do you see the <colour> <shape>?" -> whether that pair is listed (half absent, half
+  of those near misses), the corpus's ``exists_text`` in words only;
+* ``recall``   "Which colour is the <shape>?" (shapes distinct) -> the colour listed with it.
+
+Inits: ``random`` (``mcr.pretrain.run.BASE_SPEC`` from random weights), ``mimetic`` (the same with
+``mimetic_attention=4``: each key-value group's first query head starts as its key head),
+``base`` (the shipped base), and two reference architectures of the language model's size from
+random weights: ``qwen2`` (Qwen2 with its own RoPE) and ``gpt2`` (learned absolute positions).
+
+``--first TASK`` trains each model on TASK for ``--first-steps`` before its own task (a
+curriculum: one word matched before two).
+
+Training is the loss on the answer's first token only, AdamW at ``--lr``, batch ``--batch``, fp32,
+in a plain loop (text only, a few milliseconds a step); accuracy is greedy on 512 held-out lists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from mcr.benchmarks.gmner.synthetic import COLORS, SHAPES
+from mcr.pretrain.corpus import NO, YES
+
+ROOT = Path(__file__).resolve().parent.parent
+TASKS = ("control", "member", "exists", "recall")
+INITS = ("random", "mimetic", "base", "qwen2", "gpt2")
+CONTROL_YES = ("red", "blue", "green", "yellow")
+LOOKS = [(c, s) for c in COLORS for s in SHAPES]
+
+
+def listed(looks: list[tuple[str, str]]) -> str:
+    return "Objects: " + "; ".join(f"{c} {s}" for c, s in looks) + "."
+
+
+def question(rng: random.Random, task: str, max_objects: int = 4) -> tuple[str, str]:
+    """A (prompt, answer word) pair of ``task`` on a list of 1 to ``max_objects`` looks."""
+    n = rng.randint(1, max_objects)
+    if task == "recall":
+        looks = [(rng.choice(list(COLORS)), s) for s in rng.sample(list(SHAPES), n)]
+        color, shape = rng.choice(looks)
+        return f"{listed(looks)} Which colour is the {shape}?", color
+    looks = rng.sample(LOOKS, n)
+    if task == "control":
+        word = rng.choice(list(COLORS))
+        return f"{listed(looks)} Do you see {word}?", YES if word in CONTROL_YES else NO
+    if task == "member":
+        drawn = {c for c, _ in looks}
+        if rng.random() < 0.5:
+            return f"{listed(looks)} Do you see {rng.choice(sorted(drawn))}?", YES
+        return f"{listed(looks)} Do you see {rng.choice([c for c in COLORS if c not in drawn])}?", NO
+    if task == "exists":
+        if rng.random() < 0.5:
+            color, shape = rng.choice(looks)
+            return f"{listed(looks)} Do you see the {color} {shape}?", YES
+        absent = [look for look in LOOKS if look not in looks]
+        near = [(c, s) for c, s in absent if any(c == lc or s == ls for lc, ls in looks)]
+        color, shape = rng.choice(near if near and rng.random() < 0.5 else absent)
+        return f"{listed(looks)} Do you see the {color} {shape}?", NO
+    raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+
+
+def build_model(init: str, seed: int, work: Path):
+    """(model, tokenizer) for ``init``: every one uses the shipped base's tokenizer."""
+    import torch
+    import transformers
+
+    from mcr.pretrain.run import BASE_SPEC
+    from mcr.shipped import resolve_model_path
+    from mcr.tiny_model import build_tiny_model
+
+    base = resolve_model_path("mcr:tiny-base")
+    tokenizer = transformers.AutoTokenizer.from_pretrained(base)
+    torch.manual_seed(seed)
+    if init == "base":
+        path = base
+    elif init in ("random", "mimetic"):
+        spec = replace(BASE_SPEC, mimetic_attention=4.0 if init == "mimetic" else 0.0)
+        path = build_tiny_model(work / f"{init}-{seed}", seed=seed, spec=spec)
+    elif init == "qwen2":
+        config = transformers.Qwen2Config(
+            vocab_size=len(tokenizer), hidden_size=128, intermediate_size=384, num_hidden_layers=4,
+            num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
+        )  # fmt: skip
+        return transformers.Qwen2ForCausalLM(config), tokenizer
+    elif init == "gpt2":
+        config = transformers.GPT2Config(
+            vocab_size=len(tokenizer), n_embd=128, n_layer=4, n_head=4, n_positions=256
+        )
+        return transformers.GPT2LMHeadModel(config), tokenizer
+    else:
+        raise ValueError(f"unknown init {init!r}; known: {', '.join(INITS)}")
+    model = transformers.AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32)
+    return model, tokenizer
+
+
+def encode(tokenizer, pairs: list[tuple[str, str]]):
+    """Right-padded ids, their mask, each prompt's last position and its answer's first token."""
+    import torch
+
+    prompts = [tokenizer(p)["input_ids"] for p, _ in pairs]
+    width = max(map(len, prompts))
+    ids = torch.full((len(pairs), width), tokenizer.pad_token_id)
+    mask = torch.zeros((len(pairs), width), dtype=torch.long)
+    for i, prompt in enumerate(prompts):
+        ids[i, : len(prompt)], mask[i, : len(prompt)] = torch.tensor(prompt), 1
+    last = torch.tensor([len(p) - 1 for p in prompts])
+    answers = torch.tensor([tokenizer(" " + a)["input_ids"][0] for _, a in pairs])
+    return ids, mask, last, answers
+
+
+def answer_logits(model, batch):
+    import torch
+
+    ids, mask, last, _ = batch
+    return model(input_ids=ids, attention_mask=mask).logits[torch.arange(len(last)), last]
+
+
+def train(
+    model, tokenizer, draw: Callable[[random.Random], tuple[str, str]], *, steps: int, batch: int,
+    lr: float, seed: int, every: int, held_out: int = 512,
+) -> list[dict]:  # fmt: skip
+    """Train on the answer's first token; the held-out accuracy every ``every`` steps."""
+    import torch
+
+    test = encode(tokenizer, [draw(random.Random(10_000 + i)) for i in range(held_out)])
+
+    def accuracy() -> float:
+        model.eval()
+        with torch.no_grad():
+            right = (answer_logits(model, test).argmax(-1) == test[3]).float().mean().item()
+        model.train()
+        return round(right, 3)
+
+    rng, curve, losses, began = random.Random(seed), [], [], time.perf_counter()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    model.train()
+    for step in range(1, steps + 1):
+        examples = encode(tokenizer, [draw(rng) for _ in range(batch)])
+        loss = torch.nn.functional.cross_entropy(answer_logits(model, examples), examples[3])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+        if step % every == 0:
+            point = {"step": step, "loss": round(sum(losses[-every:]) / every, 3), "accuracy": accuracy()}
+            curve.append({**point, "seconds": round(time.perf_counter() - began)})
+            print(json.dumps(curve[-1]), flush=True)
+    return curve
+
+
+def table(results: list[dict]) -> str:
+    steps = sorted({p["step"] for r in results for p in r["curve"]})
+    head = "| task | init | seed | " + " | ".join(f"step {s}" for s in steps) + " |"
+    lines = [head, "|" + "---|" * (3 + len(steps))]
+    for r in results:
+        accuracy = {p["step"]: f"{p['accuracy']:.2f}" for p in r["curve"]}
+        row = [r["task"], r["init"], str(r["seed"]), *(accuracy.get(s, "-") for s in steps)]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import torch
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
+    parser.add_argument("--inits", nargs="+", choices=INITS, default=["random", "mimetic", "base"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--every", type=int, default=500)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--max-objects", type=int, default=4)
+    parser.add_argument("--first", choices=TASKS, help="a task to train on before each run's own")
+    parser.add_argument("--first-steps", type=int, default=1500)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default="outputs/binding")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    out = ROOT / args.out
+    out.mkdir(parents=True, exist_ok=True)
+    results = []
+    for task in args.tasks:
+        for init in args.inits:
+            for seed in args.seeds:
+                print(f"== {task} / {init} / seed {seed}", flush=True)
+                model, tokenizer = build_model(init, seed, out / "models")
+                if args.first:
+                    print(f"-- first {args.first}, {args.first_steps} steps", flush=True)
+                    first = args.first_steps
+                    train(
+                        model, tokenizer, lambda rng: question(rng, args.first, args.max_objects),
+                        steps=first, batch=args.batch, lr=args.lr, seed=seed, every=first,
+                    )  # fmt: skip
+                curve = train(
+                    model, tokenizer, lambda rng, t=task: question(rng, t, args.max_objects),
+                    steps=args.steps, batch=args.batch, lr=args.lr, seed=seed, every=args.every,
+                )  # fmt: skip
+                if args.first:
+                    init = f"{init}, {args.first_steps} steps of {args.first} first"
+                results.append({"task": task, "init": init, "seed": seed, "curve": curve})
+                (out / "results.json").write_text(
+                    json.dumps({"args": vars(args), "results": results}, indent=1)
+                )
+    print(table(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""bench/binding.py: each task's answer is what its list says, the loop trains the answer's first
+token, and a model learns the control (an answer in the question) where it learns anything."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+
+from mcr.benchmarks.gmner.synthetic import COLORS, SHAPES
+from mcr.pretrain.corpus import NO, YES
+
+from helpers.runs import load_bench
+
+LIST = re.compile(r"Objects: (.*)\. (Do you see|Which colour is) (?:the )?(.*)\?$")
+
+
+def parse(prompt: str) -> tuple[list[tuple[str, str]], str]:
+    found = LIST.match(prompt)
+    assert found, prompt
+    looks = [tuple(look.split(" ")) for look in found.group(1).split("; ")]
+    return looks, found.group(3)
+
+
+@pytest.mark.parametrize("task", ["member", "exists", "recall", "control"])
+def test_every_answer_follows_from_the_list_and_both_answers_are_common(task):
+    bench = load_bench("binding")
+    rng, answers, near_misses = random.Random(0), [], 0
+    for _ in range(400):
+        prompt, answer = bench.question(rng, task)
+        looks, asked = parse(prompt)
+        assert 1 <= len(looks) <= 4 and len(set(looks)) == len(looks)
+        if task == "member":
+            assert asked in COLORS and answer == (YES if asked in {c for c, _ in looks} else NO)
+        elif task == "exists":
+            color, shape = asked.split(" ")
+            assert answer == (YES if (color, shape) in looks else NO)
+            near_misses += answer == NO and any(color == c or shape == s for c, s in looks)
+        elif task == "recall":
+            assert asked in SHAPES and len({s for _, s in looks}) == len(looks)  # shapes distinct
+            assert (answer, asked) in looks
+        else:
+            assert answer == (YES if asked in bench.CONTROL_YES else NO)
+        answers.append(answer)
+    counts = {a: answers.count(a) for a in set(answers)}
+    if task != "recall":
+        assert set(counts) == {YES, NO} and min(counts.values()) > 120
+    else:
+        assert len(counts) >= 6  # most colours are answers
+    if task == "exists":
+        assert near_misses > 50  # absent looks that share a colour or a shape with a listed one
+
+
+def test_the_same_seed_draws_the_same_questions_and_unknown_names_fail_clearly():
+    bench = load_bench("binding")
+    draw = [bench.question(random.Random(3), "exists") for _ in range(2)]
+    assert draw[0] == draw[1]
+    with pytest.raises(ValueError, match="unknown task 'where'"):
+        bench.question(random.Random(0), "where")
+    with pytest.raises(ValueError, match="unknown init 'bert'"):
+        bench.build_model("bert", 0, None)
+
+
+def test_the_loop_trains_the_answers_first_token_and_learns_the_control(tmp_path):
+    """The control's answer is in the question: the shipped base learns it within 300 steps, and the
+    encoded batch points at each prompt's last token and each answer's first."""
+    bench = load_bench("binding")
+    model, tokenizer = bench.build_model("base", 0, tmp_path)
+    ids, mask, last, answers = bench.encode(
+        tokenizer, [("Objects: red circle. Do you see red?", YES), ("Do?", NO)]
+    )
+    assert int(mask[1].sum()) == int(last[1]) + 1 and int(last[0]) == int(mask[0].sum()) - 1
+    assert ids[1, int(last[1]) + 1 :].eq(tokenizer.pad_token_id).all()
+    assert answers.tolist() == [tokenizer(" yes")["input_ids"][0], tokenizer(" no")["input_ids"][0]]
+    curve = bench.train(
+        model, tokenizer, lambda rng: bench.question(rng, "control"),
+        steps=300, batch=16, lr=1e-3, seed=0, every=150, held_out=64,
+    )  # fmt: skip
+    assert [p["step"] for p in curve] == [150, 300]
+    assert curve[-1]["accuracy"] >= 0.95 and curve[-1]["loss"] < 0.2
+    assert "| control | base | 0 |" in bench.table(
+        [{"task": "control", "init": "base", "seed": 0, "curve": curve}]
+    )
