@@ -15,6 +15,9 @@ circle; blue square."):
   itself;
 * ``exists``   "Do you see the <colour> <shape>?" -> whether that pair is listed (half absent, half
   of those near misses), the corpus's ``exists_text`` in words only;
+* ``crossed``  (measured beside ``exists``, not trained) the same question, the absent looks
+  made of a listed colour and a listed shape: a model that checks the two words separately says
+  "yes" to all of them and is right half the time;
 * ``recall``   "Which colour is the <shape>?" (shapes distinct) -> the colour listed with it.
 
 Inits: ``random`` (``mcr.pretrain.run.BASE_SPEC`` from random weights), ``mimetic`` (the same with
@@ -44,6 +47,9 @@ from mcr.pretrain.corpus import NO, YES
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("control", "member", "exists", "recall")
+# held-out questions measured beside a task's own: "crossed" tells matching the pair from
+# finding its two words anywhere in the list, which answers every crossed look "yes"
+ALSO_MEASURED = {"exists": ("crossed",)}
 INITS = ("random", "mimetic", "base", "qwen2", "gpt2")
 CONTROL_YES = ("red", "blue", "green", "yellow")
 LOOKS = [(c, s) for c in COLORS for s in SHAPES]
@@ -69,6 +75,14 @@ def question(rng: random.Random, task: str, max_objects: int = 4) -> tuple[str, 
         if rng.random() < 0.5:
             return f"{listed(looks)} Do you see {rng.choice(sorted(drawn))}?", YES
         return f"{listed(looks)} Do you see {rng.choice([c for c in COLORS if c not in drawn])}?", NO
+    if task == "crossed":  # exists, its absent looks made of a listed colour and a listed shape
+        looks = rng.sample(LOOKS, max(2, n))
+        crossed = [(c, s) for c, _ in looks for _, s in looks if (c, s) not in looks]
+        if not crossed or rng.random() < 0.5:
+            color, shape = rng.choice(looks)
+            return f"{listed(looks)} Do you see the {color} {shape}?", YES
+        color, shape = rng.choice(crossed)
+        return f"{listed(looks)} Do you see the {color} {shape}?", NO
     if task == "exists":
         if rng.random() < 0.5:
             color, shape = rng.choice(looks)
@@ -139,16 +153,21 @@ def answer_logits(model, batch):
 def train(
     model, tokenizer, draw: Callable[[random.Random], tuple[str, str]], *, steps: int, batch: int,
     lr: float, seed: int, every: int, held_out: int = 512,
+    also: dict[str, Callable[[random.Random], tuple[str, str]]] | None = None,
 ) -> list[dict]:  # fmt: skip
-    """Train on the answer's first token; the held-out accuracy every ``every`` steps."""
+    """Train on the answer's first token; the held-out accuracy every ``every`` steps, and that of
+    each of ``also``'s questions (not trained)."""
     import torch
 
-    test = encode(tokenizer, [draw(random.Random(10_000 + i)) for i in range(held_out)])
+    def held_out_set(draw_one):
+        return encode(tokenizer, [draw_one(random.Random(10_000 + i)) for i in range(held_out)])
 
-    def accuracy() -> float:
+    test, others = held_out_set(draw), {name: held_out_set(d) for name, d in (also or {}).items()}
+
+    def accuracy(batch) -> float:
         model.eval()
         with torch.no_grad():
-            right = (answer_logits(model, test).argmax(-1) == test[3]).float().mean().item()
+            right = (answer_logits(model, batch).argmax(-1) == batch[3]).float().mean().item()
         model.train()
         return round(right, 3)
 
@@ -163,18 +182,24 @@ def train(
         optimizer.step()
         losses.append(loss.item())
         if step % every == 0:
-            point = {"step": step, "loss": round(sum(losses[-every:]) / every, 3), "accuracy": accuracy()}
+            point = {"step": step, "loss": round(sum(losses[-every:]) / every, 3), "accuracy": accuracy(test)}
+            point.update({name: accuracy(batch) for name, batch in others.items()})
             curve.append({**point, "seconds": round(time.perf_counter() - began)})
             print(json.dumps(curve[-1]), flush=True)
     return curve
 
 
 def table(results: list[dict]) -> str:
+    measured = sorted({name for names in ALSO_MEASURED.values() for name in names})
     steps = sorted({p["step"] for r in results for p in r["curve"]})
     head = "| task | init | seed | " + " | ".join(f"step {s}" for s in steps) + " |"
     lines = [head, "|" + "---|" * (3 + len(steps))]
     for r in results:
-        accuracy = {p["step"]: f"{p['accuracy']:.2f}" for p in r["curve"]}
+        accuracy = {
+            p["step"]: f"{p['accuracy']:.2f}"
+            + "".join(f" ({name} {p[name]:.2f})" for name in measured if name in p)
+            for p in r["curve"]
+        }
         row = [r["task"], r["init"], str(r["seed"]), *(accuracy.get(s, "-") for s in steps)]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -215,9 +240,13 @@ def main(argv: list[str] | None = None) -> None:
                         model, tokenizer, lambda rng: question(rng, args.first, args.max_objects),
                         steps=first, batch=args.batch, lr=args.lr, seed=seed, every=first,
                     )  # fmt: skip
+                also = {
+                    name: lambda rng, t=name: question(rng, t, args.max_objects)
+                    for name in ALSO_MEASURED.get(task, ())
+                }
                 curve = train(
                     model, tokenizer, lambda rng, t=task: question(rng, t, args.max_objects),
-                    steps=args.steps, batch=args.batch, lr=args.lr, seed=seed, every=args.every,
+                    steps=args.steps, batch=args.batch, lr=args.lr, seed=seed, every=args.every, also=also,
                 )  # fmt: skip
                 if args.first:
                     init = f"{init}, {args.first_steps} steps of {args.first} first"

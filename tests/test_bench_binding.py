@@ -23,7 +23,7 @@ def parse(prompt: str) -> tuple[list[tuple[str, str]], str]:
     return looks, found.group(3)
 
 
-@pytest.mark.parametrize("task", ["member", "exists", "recall", "control"])
+@pytest.mark.parametrize("task", ["member", "exists", "crossed", "recall", "control"])
 def test_every_answer_follows_from_the_list_and_both_answers_are_common(task):
     bench = load_bench("binding")
     rng, answers, near_misses = random.Random(0), [], 0
@@ -37,6 +37,11 @@ def test_every_answer_follows_from_the_list_and_both_answers_are_common(task):
             color, shape = asked.split(" ")
             assert answer == (YES if (color, shape) in looks else NO)
             near_misses += answer == NO and any(color == c or shape == s for c, s in looks)
+        elif task == "crossed":  # every absent look is a listed colour with a listed shape
+            color, shape = asked.split(" ")
+            assert answer == (YES if (color, shape) in looks else NO)
+            if answer == NO:
+                assert color in {c for c, _ in looks} and shape in {s for _, s in looks}
         elif task == "recall":
             assert asked in SHAPES and len({s for _, s in looks}) == len(looks)  # shapes distinct
             assert (answer, asked) in looks
@@ -76,9 +81,10 @@ def test_the_loop_trains_the_answers_first_token_and_learns_the_control(tmp_path
     curve = bench.train(
         model, tokenizer, lambda rng: bench.question(rng, "control"),
         steps=300, batch=16, lr=1e-3, seed=0, every=150, held_out=64,
+        also={"crossed": lambda rng: bench.question(rng, "crossed")},
     )  # fmt: skip
     assert [p["step"] for p in curve] == [150, 300]
+    assert all(0.0 <= p["crossed"] <= 1.0 for p in curve)  # measured beside, never trained
     assert curve[-1]["accuracy"] >= 0.95 and curve[-1]["loss"] < 0.2
-    assert "| control | base | 0 |" in bench.table(
-        [{"task": "control", "init": "base", "seed": 0, "curve": curve}]
-    )
+    row = bench.table([{"task": "control", "init": "base", "seed": 0, "curve": curve}]).splitlines()[-1]
+    assert row.startswith("| control | base | 0 |") and "(crossed " in row
