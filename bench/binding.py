@@ -17,7 +17,7 @@ circle; blue square."):
   of those near misses), the corpus's ``exists_text`` in words only;
 * ``crossed``  (measured beside ``exists``, not trained) the same question, the absent looks
   made of a listed colour and a listed shape: a model that checks the two words separately says
-  "yes" to all of them and is right half the time;
+  "yes" to all of them and is right only on the drawn ones (0.59 of the held-out lists);
 * ``recall``   "Which colour is the <shape>?" (shapes distinct) -> the colour listed with it.
 
 Inits: ``random`` (``mcr.pretrain.run.BASE_SPEC`` from random weights), ``mimetic`` (the same with
@@ -29,7 +29,7 @@ random weights: ``qwen2`` (Qwen2 with its own RoPE) and ``gpt2`` (learned absolu
 curriculum: one word matched before two).
 
 Training is the loss on the answer's first token only, AdamW at ``--lr``, batch ``--batch``, fp32,
-in a plain loop (text only, a few milliseconds a step); accuracy is greedy on 512 held-out lists.
+in a plain loop (text only: about 50 ms a step on two cores); accuracy is greedy on 512 held-out lists.
 """
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def question(rng: random.Random, task: str, max_objects: int = 4) -> tuple[str, 
         near = [(c, s) for c, s in absent if any(c == lc or s == ls for lc, ls in looks)]
         color, shape = rng.choice(near if near and rng.random() < 0.5 else absent)
         return f"{listed(looks)} Do you see the {color} {shape}?", NO
-    raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+    raise ValueError(f"unknown task {task!r}; known: {', '.join((*TASKS, 'crossed'))}")
 
 
 def build_model(init: str, seed: int, work: Path):
@@ -248,9 +248,8 @@ def main(argv: list[str] | None = None) -> None:
                     model, tokenizer, lambda rng, t=task: question(rng, t, args.max_objects),
                     steps=args.steps, batch=args.batch, lr=args.lr, seed=seed, every=args.every, also=also,
                 )  # fmt: skip
-                if args.first:
-                    init = f"{init}, {args.first_steps} steps of {args.first} first"
-                results.append({"task": task, "init": init, "seed": seed, "curve": curve})
+                start = f"{init}, {args.first_steps} steps of {args.first} first" if args.first else init
+                results.append({"task": task, "init": start, "seed": seed, "curve": curve})
                 (out / "results.json").write_text(
                     json.dumps({"args": vars(args), "results": results}, indent=1)
                 )

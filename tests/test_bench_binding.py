@@ -3,6 +3,7 @@ token, and a model learns the control (an answer in the question) where it learn
 
 from __future__ import annotations
 
+import json
 import random
 import re
 
@@ -88,3 +89,14 @@ def test_the_loop_trains_the_answers_first_token_and_learns_the_control(tmp_path
     assert curve[-1]["accuracy"] >= 0.95 and curve[-1]["loss"] < 0.2
     row = bench.table([{"task": "control", "init": "base", "seed": 0, "curve": curve}]).splitlines()[-1]
     assert row.startswith("| control | base | 0 |") and "(crossed " in row
+
+
+def test_a_run_with_a_first_task_trains_every_seed_and_labels_its_start(tmp_path):
+    bench = load_bench("binding")
+    bench.main(
+        ["--tasks", "exists", "--inits", "base", "--seeds", "0", "1", "--steps", "10", "--every", "5",
+         "--first", "member", "--first-steps", "5", "--threads", "1", "--out", str(tmp_path)]
+    )  # fmt: skip
+    results = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert [(r["init"], r["seed"]) for r in results] == [("base, 5 steps of member first", s) for s in (0, 1)]
+    assert all([p["step"] for p in r["curve"]] == [5, 10] and "crossed" in r["curve"][0] for r in results)
