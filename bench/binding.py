@@ -14,7 +14,7 @@ circle; blue square."):
 * ``member``   "Do you see <colour>?" -> whether that word is in the list: one token matched with
   itself;
 * ``exists``   "Do you see the <colour> <shape>?" -> whether that pair is listed (half absent, half
-  of those near misses), the corpus's ``exists_text`` in words only;
+  of those near misses): the corpus's ``exists_text`` without its blank image;
 * ``crossed``  (measured beside ``exists``, not trained) the same question, the absent looks
   made of a listed colour and a listed shape: a model that checks the two words separately says
   "yes" to all of them and is right only on the drawn ones (0.59 of the held-out lists);
@@ -43,7 +43,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from mcr.benchmarks.gmner.synthetic import COLORS, SHAPES
-from mcr.pretrain.corpus import NO, YES
+from mcr.pretrain.corpus import NO, YES, exists_in_words, listed_looks
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("control", "member", "exists", "recall")
@@ -55,42 +55,33 @@ CONTROL_YES = ("red", "blue", "green", "yellow")
 LOOKS = [(c, s) for c in COLORS for s in SHAPES]
 
 
-def listed(looks: list[tuple[str, str]]) -> str:
-    return "Objects: " + "; ".join(f"{c} {s}" for c, s in looks) + "."
-
-
 def question(rng: random.Random, task: str, max_objects: int = 4) -> tuple[str, str]:
     """A (prompt, answer word) pair of ``task`` on a list of 1 to ``max_objects`` looks."""
     n = rng.randint(1, max_objects)
     if task == "recall":
         looks = [(rng.choice(list(COLORS)), s) for s in rng.sample(list(SHAPES), n)]
         color, shape = rng.choice(looks)
-        return f"{listed(looks)} Which colour is the {shape}?", color
+        return f"{listed_looks(looks)} Which colour is the {shape}?", color
     looks = rng.sample(LOOKS, n)
     if task == "control":
         word = rng.choice(list(COLORS))
-        return f"{listed(looks)} Do you see {word}?", YES if word in CONTROL_YES else NO
+        return f"{listed_looks(looks)} Do you see {word}?", YES if word in CONTROL_YES else NO
     if task == "member":
         drawn = {c for c, _ in looks}
         if rng.random() < 0.5:
-            return f"{listed(looks)} Do you see {rng.choice(sorted(drawn))}?", YES
-        return f"{listed(looks)} Do you see {rng.choice([c for c in COLORS if c not in drawn])}?", NO
+            return f"{listed_looks(looks)} Do you see {rng.choice(sorted(drawn))}?", YES
+        return f"{listed_looks(looks)} Do you see {rng.choice([c for c in COLORS if c not in drawn])}?", NO
     if task == "crossed":  # exists, its absent looks made of a listed colour and a listed shape
         looks = rng.sample(LOOKS, max(2, n))
         crossed = [(c, s) for c, _ in looks for _, s in looks if (c, s) not in looks]
         if not crossed or rng.random() < 0.5:
             color, shape = rng.choice(looks)
-            return f"{listed(looks)} Do you see the {color} {shape}?", YES
+            return f"{listed_looks(looks)} Do you see the {color} {shape}?", YES
         color, shape = rng.choice(crossed)
-        return f"{listed(looks)} Do you see the {color} {shape}?", NO
-    if task == "exists":
-        if rng.random() < 0.5:
-            color, shape = rng.choice(looks)
-            return f"{listed(looks)} Do you see the {color} {shape}?", YES
-        absent = [look for look in LOOKS if look not in looks]
-        near = [(c, s) for c, s in absent if any(c == lc or s == ls for lc, ls in looks)]
-        color, shape = rng.choice(near if near and rng.random() < 0.5 else absent)
-        return f"{listed(looks)} Do you see the {color} {shape}?", NO
+        return f"{listed_looks(looks)} Do you see the {color} {shape}?", NO
+    if task == "exists":  # the corpus's own question, on looks with no boxes
+        asked = exists_in_words(rng, tuple((c, s, ()) for c, s in looks))
+        return asked.prompt, asked.answer
     raise ValueError(f"unknown task {task!r}; known: {', '.join((*TASKS, 'crossed'))}")
 
 

@@ -122,10 +122,8 @@ def vision_example(
         return Example(task, "Describe the objects.", _caption(objects), image, objects)
     if task == "exists":
         return _exists_example(rng, image, objects)
-    if task == "exists_text":  # the same question about the same looks, given as words
-        asked = _exists_example(rng, blank_image(), objects)
-        listed = "; ".join(f"{color} {shape}" for color, shape, _ in objects)
-        return replace(asked, task=task, prompt=f"Objects: {listed}. {asked.prompt}")
+    if task == "exists_text":
+        return exists_in_words(rng, objects)
     if task == "exists_first":  # the same question, read before the image: its tokens can see it
         return replace(_exists_example(rng, image, objects), task=task, question_first=True)
     # point_far: the question comes after a run of words, as a box in the task comes after the
@@ -151,6 +149,19 @@ def _exists_example(rng: random.Random, image: Image.Image, objects: Looks) -> E
     near_misses = [(c, s) for c, s in absent if any(c == pc or s == ps for pc, ps in present)]
     color, shape = rng.choice(near_misses if near_misses and rng.random() < 0.5 else absent)
     return Example("exists", f"Do you see the {color} {shape}?", NO, image, objects)
+
+
+def listed_looks(looks: Sequence[tuple[str, str]]) -> str:
+    """Looks given in words: "Objects: red circle; blue square."."""
+    return "Objects: " + "; ".join(f"{color} {shape}" for color, shape in looks) + "."
+
+
+def exists_in_words(rng: random.Random, objects: Looks) -> Example:
+    """``exists_text``: the ``exists`` question about the same looks, listed in words before it on
+    a blank image (the control without the image)."""
+    asked = _exists_example(rng, blank_image(), objects)
+    listed = listed_looks([(color, shape) for color, shape, _ in objects])
+    return replace(asked, task="exists_text", prompt=f"{listed} {asked.prompt}")
 
 
 def _sorted_objects(scene: SynthPost, space: ImageSpace) -> Looks:
