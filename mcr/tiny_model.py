@@ -16,8 +16,12 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mcr.families import get_family
+
+if TYPE_CHECKING:
+    import torch
 
 # Qwen2.5-VL's special tokens, in Qwen's id order.
 SPECIAL_TOKENS = (
@@ -107,6 +111,13 @@ class TinySpec:
     # a saddle the optimiser must first escape: from the usual small random weights a query-key
     # product is second-order, and the tiny model never left it in thousands of steps.
     mimetic_attention: float = 0.0
+    # A previous-token head from the first step: in the first language-model layer, the last
+    # key-value group's heads attend to the token just before, by position alone, with this gap
+    # (in logits) over every other token within 1,024 (0: off). A look in words is two tokens
+    # ("red circle"); matching it as one needs the colour moved onto its shape first, and a
+    # previous-token head is how a transformer learns to do that (the first half of an induction
+    # head), which the tiny model never found from random weights.
+    previous_token_attention: float = 0.0
 
     def __post_init__(self) -> None:
         get_family(self.family)  # an unknown family fails here, listing the known ones
@@ -311,6 +322,85 @@ def mimetic_attention(language_model, scale: float) -> None:
                         projection.bias[rows] = 0.0
 
 
+def _rotary_angles(language_model, attention) -> tuple[torch.Tensor, float]:
+    """Radians a position turns each of the attention's head dimensions (text positions: every
+    mrope section on the same index), and the factor the rotation scales queries and keys by
+    (``longrope``'s attention scaling), read from the model's own rotary embedding."""
+    import torch
+
+    hidden = torch.zeros(1, 2, language_model.config.hidden_size)
+    cos, sin = language_model.rotary_emb(hidden, torch.arange(2).expand(3, 1, 2))
+    angles = torch.atan2(sin[0, 1], cos[0, 1]).double()
+    if angles.shape[-1] != attention.head_dim:
+        raise ValueError(
+            f"rotary embedding turns {angles.shape[-1]} dimensions, heads have {attention.head_dim}"
+        )
+    return angles, float(torch.hypot(cos[0, 1, 0], sin[0, 1, 0]))
+
+
+def _previous_token_weights(angles: torch.Tensor, reach: int) -> tuple[torch.Tensor, float]:
+    """Non-negative weights, summing to 1, of the rotary pairs turning ``angles`` radians a
+    position, that maximise the smallest gap between distance 1 and any other distance in
+    ``[0, reach)``: a score ``sum_i w_i cos((d - 1) * angle_i)`` peaks at the previous token.
+    Returns the weights and that smallest gap."""
+    import torch
+
+    distances = torch.tensor([d for d in range(reach) if d != 1], dtype=torch.float64)
+    gaps = 1 - torch.cos(torch.outer(distances - 1, angles))  # (distance, pair)
+    weights = torch.full((len(angles),), 1 / len(angles), dtype=torch.float64)
+    for _ in range(4000):  # multiplicative weights against the nearest rivals (a soft minimum)
+        margin = gaps @ weights
+        rivals = torch.softmax(-(margin - margin.min()) * 200, 0)
+        gradient = rivals @ gaps
+        weights = weights * torch.exp(0.05 * gradient / gradient.max())
+        weights = weights / weights.sum()
+    return weights, float((gaps @ weights).min())
+
+
+def previous_token_attention(language_model, gap: float, reach: int = 1024) -> None:
+    """Make the last key-value group's heads of the first layer of ``language_model`` attend to
+    the token before each one, by rotary position alone: queries and keys become constant (zero
+    weights, biases only) with phases that peak at distance 1, scaled so that the previous
+    token's score exceeds every other within ``reach`` by ``gap`` logits. Values and outputs keep
+    their random start: what the head moves is learned. Needs biased query and key projections
+    (Qwen2 and Qwen2.5-VL have them)."""
+    import math
+
+    import torch
+
+    attention = language_model.layers[0].self_attn
+    config, head_dim = attention.config, attention.head_dim
+    if attention.q_proj.bias is None or attention.k_proj.bias is None:
+        raise ValueError(
+            f"previous-token attention needs query and key biases; {type(attention).__name__} has none"
+        )
+    angles, scaling = _rotary_angles(language_model, attention)
+    half = head_dim // 2
+    if not torch.allclose(angles[:half], angles[half:]):
+        raise ValueError(
+            "previous-token attention expects rotate-half rotary pairs (dimension i with i + head_dim / 2)"
+        )
+    pairs = angles[:half]
+    weights, margin = _previous_token_weights(pairs, reach)
+    # score = (scaling * amplitude)^2 * sum_i w_i cos((d - 1) * angle_i) / sqrt(head_dim)
+    amplitude = math.sqrt(gap * math.sqrt(head_dim) / margin) / scaling
+    query = torch.zeros(head_dim, dtype=torch.float64)
+    key = torch.zeros(head_dim, dtype=torch.float64)
+    radius = amplitude * weights.sqrt()
+    query[:half], query[half:] = radius * torch.cos(-pairs), radius * torch.sin(-pairs)
+    key[:half] = radius
+    groups = config.num_attention_heads // config.num_key_value_heads
+    group = config.num_key_value_heads - 1
+    keys = slice(group * head_dim, (group + 1) * head_dim)
+    with torch.no_grad():
+        attention.k_proj.weight[keys] = 0.0
+        attention.k_proj.bias[keys] = key.float()
+        for head in range(group * groups, (group + 1) * groups):
+            queries = slice(head * head_dim, (head + 1) * head_dim)
+            attention.q_proj.weight[queries] = 0.0
+            attention.q_proj.bias[queries] = query.float()
+
+
 def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = None) -> Path:
     """Write a tiny checkpoint of the spec's family with its processor to ``out``; deterministic
     for a seed."""
@@ -337,6 +427,8 @@ def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = 
             positions.weight.copy_(sincos_positions(positions.num_embeddings, positions.embedding_dim))
         if spec.mimetic_attention:
             mimetic_attention(model.model.language_model, spec.mimetic_attention)
+        if spec.previous_token_attention:
+            previous_token_attention(model.model.language_model, spec.previous_token_attention)
     model.generation_config = generation_config(config)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)

@@ -205,3 +205,42 @@ def test_mimetic_attention_starts_one_query_head_a_group_as_its_key_head(tmp_pat
     d = attention.head_dim
     q, k = attention.q_proj(x)[:, :d], attention.k_proj(x)[:, :d]
     assert (torch.argmax(q @ k.T, dim=-1) == torch.arange(64)).float().mean() > 0.9
+
+
+def test_previous_token_attention_makes_the_first_layers_last_group_attend_to_the_token_before(tmp_path):
+    """With the shipped base's rotary frequencies and its own attention code, the first layer's
+    last key-value group puts nearly all its weight on the previous token at every position of a
+    long sequence of random tokens, whatever they are; the other heads stay as they were."""
+    from mcr.pretrain.run import BASE_SPEC
+
+    spec = replace(BASE_SPEC, vocab_size=600, tokenizer_corpus_size=40)
+    plain = AutoModelForImageTextToText.from_pretrained(build_tiny_model(tmp_path / "plain", spec=spec))
+    path = build_tiny_model(tmp_path / "previous", spec=replace(spec, previous_token_attention=8.0))
+    model = AutoModelForImageTextToText.from_pretrained(path, attn_implementation="eager")
+    ids = torch.randint(20, model.config.text_config.vocab_size - 20, (2, 400))
+    weights = model(input_ids=ids, output_attentions=True).attentions[0]  # (batch, head, query, key)
+    heads, rows = weights.shape[1], torch.arange(1, 400)
+    per_group = heads // model.config.text_config.num_key_value_heads
+    last_group = range(heads - per_group, heads)
+    for head in range(heads):
+        on_previous = weights[:, head, rows, rows - 1]
+        if head in last_group:
+            assert on_previous.min() > 0.9
+        else:
+            assert on_previous.mean() < 0.5
+    first, before = (
+        model.model.language_model.layers[0].self_attn,
+        plain.model.language_model.layers[0].self_attn,
+    )
+    d = first.head_dim
+    assert torch.equal(first.q_proj.weight[: 2 * d], before.q_proj.weight[: 2 * d])
+    assert torch.equal(first.v_proj.weight, before.v_proj.weight)
+    assert torch.equal(first.k_proj.weight[d:], torch.zeros_like(first.k_proj.weight[d:]))
+    # a family without query and key biases cannot have it
+    with pytest.raises(ValueError, match="needs query and key biases"):
+        build_tiny_model(
+            tmp_path / "q3",
+            spec=TinySpec(
+                family="qwen3_vl", vocab_size=600, tokenizer_corpus_size=40, previous_token_attention=8.0
+            ),
+        )
