@@ -15,15 +15,24 @@ circle; blue square."):
   itself;
 * ``exists``   "Do you see the <colour> <shape>?" -> whether that pair is listed (half absent, half
   of those near misses): the corpus's ``exists_text`` without its blank image;
-* ``crossed``  (measured beside ``exists``, not trained) the same question, the absent looks
-  made of a listed colour and a listed shape: a model that checks the two words separately says
-  "yes" to all of them and is right only on the drawn ones (0.59 of the held-out lists);
+* ``crossed``  the same question, the absent looks made of a listed colour and a listed shape
+  (2-4 looks): a model that checks the two words separately says "yes" to all of them and is
+  right only on the drawn ones (0.59 of the held-out lists). Measured beside ``exists``, and
+  trained as a task of its own: ``exists`` answers no more than one in ten absent looks this way,
+  so finding the two words anywhere is nearly always right there;
+* ``exists_crossed``  each question drawn from ``exists`` or ``crossed`` with equal chance: the
+  two words found anywhere are right on ``exists``'s questions (a first step to learn) and wrong on
+  every crossed absent look (which then pays for the pair);
 * ``recall``   "Which colour is the <shape>?" (shapes distinct) -> the colour listed with it.
 
 Inits: ``random`` (``mcr.pretrain.run.BASE_SPEC`` from random weights), ``mimetic`` (the same with
 ``mimetic_attention=4``: each key-value group's first query head starts as its key head),
 ``base`` (the shipped base), and two reference architectures of the language model's size from
 random weights: ``qwen2`` (Qwen2 with its own RoPE) and ``gpt2`` (learned absolute positions).
+
+``--spec FIELD=VALUE`` changes a field of ``TinySpec`` for the fresh inits (``random``,
+``mimetic``): ``--spec previous_token_attention=8`` adds a previous-token head to the first layer,
+``--spec final_norm_gain=1`` starts the output's scale at 1.
 
 ``--first TASK`` trains each model on TASK for ``--first-steps`` before its own task (a
 curriculum: one word matched before two).
@@ -46,11 +55,13 @@ from mcr.benchmarks.gmner.synthetic import COLORS, SHAPES
 from mcr.pretrain.corpus import NO, YES, exists_in_words, listed_looks
 
 ROOT = Path(__file__).resolve().parent.parent
-TASKS = ("control", "member", "exists", "recall")
+TASKS = ("control", "member", "exists", "crossed", "exists_crossed", "recall")
 # held-out questions measured beside a task's own: "crossed" tells matching the pair from
 # finding its two words anywhere in the list, which answers every crossed look "yes"
-ALSO_MEASURED = {"exists": ("crossed",)}
+ALSO_MEASURED = {"exists": ("crossed",), "crossed": ("exists",), "exists_crossed": ("exists", "crossed")}
 INITS = ("random", "mimetic", "base", "qwen2", "gpt2")
+# what each fresh init of the base's architecture changes in BASE_SPEC (``--spec`` adds more)
+FRESH = {"random": {}, "mimetic": {"mimetic_attention": 4.0}}
 CONTROL_YES = ("red", "blue", "green", "yellow")
 LOOKS = [(c, s) for c in COLORS for s in SHAPES]
 
@@ -79,14 +90,17 @@ def question(rng: random.Random, task: str, max_objects: int = 4) -> tuple[str, 
             return f"{listed_looks(looks)} Do you see the {color} {shape}?", YES
         color, shape = rng.choice(crossed)
         return f"{listed_looks(looks)} Do you see the {color} {shape}?", NO
+    if task == "exists_crossed":
+        return question(rng, "crossed" if rng.random() < 0.5 else "exists", max_objects)
     if task == "exists":  # the corpus's own question, on looks with no boxes
         asked = exists_in_words(rng, tuple((c, s, ()) for c, s in looks))
         return asked.prompt, asked.answer
-    raise ValueError(f"unknown task {task!r}; known: {', '.join((*TASKS, 'crossed'))}")
+    raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
 
 
-def build_model(init: str, seed: int, work: Path):
-    """(model, tokenizer) for ``init``: every one uses the shipped base's tokenizer."""
+def build_model(init: str, seed: int, work: Path, spec: dict | None = None):
+    """(model, tokenizer) for ``init``: every one uses the shipped base's tokenizer; ``spec``
+    changes fields of the fresh inits' ``TinySpec``."""
     import torch
     import transformers
 
@@ -97,11 +111,13 @@ def build_model(init: str, seed: int, work: Path):
     base = resolve_model_path("mcr:tiny-base")
     tokenizer = transformers.AutoTokenizer.from_pretrained(base)
     torch.manual_seed(seed)
+    if spec and init not in FRESH:
+        raise ValueError(f"--spec changes the fresh inits ({', '.join(FRESH)}), not {init!r}")
     if init == "base":
         path = base
-    elif init in ("random", "mimetic"):
-        spec = replace(BASE_SPEC, mimetic_attention=4.0 if init == "mimetic" else 0.0)
-        path = build_tiny_model(work / f"{init}-{seed}", seed=seed, spec=spec)
+    elif init in FRESH:
+        fields = {**FRESH[init], **(spec or {})}
+        path = build_tiny_model(work / f"{init}-{seed}", seed=seed, spec=replace(BASE_SPEC, **fields))
     elif init == "qwen2":
         config = transformers.Qwen2Config(
             vocab_size=len(tokenizer), hidden_size=128, intermediate_size=384, num_hidden_layers=4,
@@ -196,13 +212,36 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def parse_spec(items: list[str]) -> dict:
+    """``FIELD=VALUE`` items as ``TinySpec`` fields, each value of its field's type."""
+    from dataclasses import fields
+
+    from mcr.tiny_model import TinySpec
+
+    types = {f.name: type(getattr(TinySpec(), f.name)) for f in fields(TinySpec)}
+    spec = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in types or not value:
+            raise SystemExit(
+                f"--spec {item!r}: expected FIELD=VALUE with a TinySpec field ({', '.join(types)})"
+            )
+        kind = types[name]
+        if kind not in (bool, int, float, str):
+            raise SystemExit(f"--spec {item!r}: {name} is not a number, a flag or a word")
+        spec[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return spec
+
+
 def main(argv: list[str] | None = None) -> None:
     import torch
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
+    parser.add_argument(
+        "--tasks", nargs="+", choices=TASKS, default=["control", "member", "exists", "recall"]
+    )
     parser.add_argument("--inits", nargs="+", choices=INITS, default=["random", "mimetic", "base"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--steps", type=int, default=2000)
@@ -210,11 +249,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--max-objects", type=int, default=4)
+    parser.add_argument(
+        "--spec", nargs="+", default=[], metavar="FIELD=VALUE", help="TinySpec fields for the fresh inits"
+    )
     parser.add_argument("--first", choices=TASKS, help="a task to train on before each run's own")
     parser.add_argument("--first-steps", type=int, default=1500)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="outputs/binding")
     args = parser.parse_args(argv)
+    spec = parse_spec(args.spec)
     torch.set_num_threads(args.threads)
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -223,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
         for init in args.inits:
             for seed in args.seeds:
                 print(f"== {task} / {init} / seed {seed}", flush=True)
-                model, tokenizer = build_model(init, seed, out / "models")
+                model, tokenizer = build_model(init, seed, out / "models", spec)
                 if args.first:
                     print(f"-- first {args.first}, {args.first_steps} steps", flush=True)
                     first = args.first_steps
@@ -239,7 +282,9 @@ def main(argv: list[str] | None = None) -> None:
                     model, tokenizer, lambda rng, t=task: question(rng, t, args.max_objects),
                     steps=args.steps, batch=args.batch, lr=args.lr, seed=seed, every=args.every, also=also,
                 )  # fmt: skip
-                start = f"{init}, {args.first_steps} steps of {args.first} first" if args.first else init
+                start = " ".join([init, *args.spec])
+                if args.first:
+                    start += f", {args.first_steps} steps of {args.first} first"
                 results.append({"task": task, "init": start, "seed": seed, "curve": curve})
                 (out / "results.json").write_text(
                     json.dumps({"args": vars(args), "results": results}, indent=1)

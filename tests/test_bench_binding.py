@@ -100,3 +100,37 @@ def test_a_run_with_a_first_task_trains_every_seed_and_labels_its_start(tmp_path
     results = json.loads((tmp_path / "results.json").read_text())["results"]
     assert [(r["init"], r["seed"]) for r in results] == [("base, 5 steps of member first", s) for s in (0, 1)]
     assert all([p["step"] for p in r["curve"]] == [5, 10] and "crossed" in r["curve"][0] for r in results)
+
+
+def test_exists_rarely_asks_a_crossed_look_so_finding_the_words_anywhere_nearly_always_works():
+    """Of the absent looks ``exists`` asks about, about one in ten is a listed colour with a listed
+    shape: the rest are answered by finding either word missing, which ``crossed`` rules out."""
+    bench = load_bench("binding")
+    absent = crossed = 0
+    for i in range(2000):
+        prompt, answer = bench.question(random.Random(i), "exists")
+        looks, asked = parse(prompt)
+        color, shape = asked.split(" ")
+        if answer == NO:
+            absent += 1
+            crossed += color in {c for c, _ in looks} and shape in {s for _, s in looks}
+    assert 0.05 < crossed / absent < 0.15
+
+
+def test_spec_changes_the_fresh_inits_and_names_the_run(tmp_path):
+    bench = load_bench("binding")
+    bench.main(
+        ["--tasks", "crossed", "--inits", "random", "--steps", "4", "--every", "2", "--threads", "1",
+         "--spec", "final_norm_gain=1", "previous_token_attention=8", "--out", str(tmp_path)]
+    )  # fmt: skip
+    results = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert results[0]["init"] == "random final_norm_gain=1 previous_token_attention=8"
+    assert "exists" in results[0]["curve"][0]  # measured beside crossed
+    model, _ = bench.build_model("random", 0, tmp_path / "again", {"final_norm_gain": 1.0})
+    assert model.model.language_model.norm.weight.detach().max().item() == 1.0
+    with pytest.raises(SystemExit, match="'depth=2': expected FIELD=VALUE"):
+        bench.parse_spec(["depth=2"])
+    with pytest.raises(SystemExit, match="rotary_frequencies is not a number"):
+        bench.parse_spec(["rotary_frequencies=1"])
+    with pytest.raises(ValueError, match="--spec changes the fresh inits"):
+        bench.build_model("base", 0, tmp_path, {"final_norm_gain": 1.0})
