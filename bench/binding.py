@@ -34,6 +34,10 @@ random weights: ``qwen2`` (Qwen2 with its own RoPE) and ``gpt2`` (learned absolu
 ``mimetic``): ``--spec previous_token_attention=8`` adds a previous-token head to the first layer,
 ``--spec final_norm_gain=1`` starts the output's scale at 1.
 
+``--one-token`` writes every look as one word that the tokenizer keeps whole ("Objects: Marla;
+Tobin. Do you see the Kesia?"): the same questions, with the colour bound to its shape by the
+tokenizer, the control for whether joining two tokens is what a pair needs.
+
 ``--first TASK`` trains each model on TASK for ``--first-steps`` before its own task (a
 curriculum: one word matched before two).
 
@@ -64,10 +68,29 @@ INITS = ("random", "mimetic", "base", "qwen2", "gpt2")
 FRESH = {"random": {}, "mimetic": {"mimetic_attention": 4.0}}
 CONTROL_YES = ("red", "blue", "green", "yellow")
 LOOKS = [(c, s) for c in COLORS for s in SHAPES]
+# ``--one-token``: each look written as one word that the base's tokenizer keeps whole (names of
+# the synthetic posts), so the colour and its shape arrive bound in one token
+LOOK_WORDS = dict(zip(LOOKS, (
+    "Marla", "Tobin", "Kesia", "Arvo", "Lune", "Dario", "Fenna", "Ossian", "Prue", "Halvar",
+    "Voss", "Kettle", "Marsh", "Ilves", "Brand", "Okafor", "Lindqvist", "Sato", "Perrin", "Haldane",
+    "Nordbank", "Falcon", "Helix", "Ridge", "Atlas", "Cobalt", "Ember", "Granite", "Harbor", "Ivory",
+    "Kelby", "Tarn",
+), strict=True))  # fmt: skip
 
 
-def question(rng: random.Random, task: str, max_objects: int = 4) -> tuple[str, str]:
-    """A (prompt, answer word) pair of ``task`` on a list of 1 to ``max_objects`` looks."""
+def one_token_looks(prompt: str) -> str:
+    """``prompt`` with every "<colour> <shape>" written as its look's one word."""
+    for (color, shape), word in LOOK_WORDS.items():
+        prompt = prompt.replace(f"{color} {shape}", word)
+    return prompt
+
+
+def question(rng: random.Random, task: str, max_objects: int = 4, one_token: bool = False) -> tuple[str, str]:
+    """A (prompt, answer word) pair of ``task`` on a list of 1 to ``max_objects`` looks; with
+    ``one_token``, each look is written as one word (``LOOK_WORDS``)."""
+    if one_token:
+        prompt, answer = question(rng, task, max_objects)
+        return one_token_looks(prompt), answer
     n = rng.randint(1, max_objects)
     if task == "recall":
         looks = [(rng.choice(list(COLORS)), s) for s in rng.sample(list(SHAPES), n)]
@@ -252,12 +275,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--spec", nargs="+", default=[], metavar="FIELD=VALUE", help="TinySpec fields for the fresh inits"
     )
+    parser.add_argument("--one-token", action="store_true", help="write each look as one word (LOOK_WORDS)")
     parser.add_argument("--first", choices=TASKS, help="a task to train on before each run's own")
     parser.add_argument("--first-steps", type=int, default=1500)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="outputs/binding")
     args = parser.parse_args(argv)
-    spec = parse_spec(args.spec)
+    spec, one = parse_spec(args.spec), args.one_token
     torch.set_num_threads(args.threads)
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -271,18 +295,18 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"-- first {args.first}, {args.first_steps} steps", flush=True)
                     first = args.first_steps
                     train(
-                        model, tokenizer, lambda rng: question(rng, args.first, args.max_objects),
+                        model, tokenizer, lambda rng: question(rng, args.first, args.max_objects, one),
                         steps=first, batch=args.batch, lr=args.lr, seed=seed, every=first,
                     )  # fmt: skip
                 also = {
-                    name: lambda rng, t=name: question(rng, t, args.max_objects)
+                    name: lambda rng, t=name: question(rng, t, args.max_objects, one)
                     for name in ALSO_MEASURED.get(task, ())
                 }
                 curve = train(
-                    model, tokenizer, lambda rng, t=task: question(rng, t, args.max_objects),
+                    model, tokenizer, lambda rng, t=task: question(rng, t, args.max_objects, one),
                     steps=args.steps, batch=args.batch, lr=args.lr, seed=seed, every=args.every, also=also,
                 )  # fmt: skip
-                start = " ".join([init, *args.spec])
+                start = " ".join([init, *args.spec, *(["one-token looks"] if one else [])])
                 if args.first:
                     start += f", {args.first_steps} steps of {args.first} first"
                 results.append({"task": task, "init": start, "seed": seed, "curve": curve})

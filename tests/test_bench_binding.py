@@ -134,3 +134,24 @@ def test_spec_changes_the_fresh_inits_and_names_the_run(tmp_path):
         bench.parse_spec(["rotary_frequencies=1"])
     with pytest.raises(ValueError, match="--spec changes the fresh inits"):
         bench.build_model("base", 0, tmp_path, {"final_norm_gain": 1.0})
+
+
+def test_one_token_looks_ask_the_same_questions_with_each_look_one_token():
+    """--one-token: the same draw, every "<colour> <shape>" written as its own word, each word one
+    token of the base's tokenizer and no two looks alike."""
+    from transformers import AutoTokenizer
+
+    from mcr.shipped import resolve_model_path
+
+    bench = load_bench("binding")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("mcr:tiny-base"))
+    words = list(bench.LOOK_WORDS.values())
+    assert len(set(words)) == len(bench.LOOKS) == len(words)
+    assert all(len(tokenizer(" " + word)["input_ids"]) == 1 for word in words)
+    for i in range(200):
+        prompt, answer = bench.question(random.Random(i), "exists_crossed")
+        written, same = bench.question(random.Random(i), "exists_crossed", one_token=True)
+        looks, asked = parse(prompt)
+        listed = "; ".join(bench.LOOK_WORDS[look] for look in looks)
+        assert same == answer
+        assert written == f"Objects: {listed}. Do you see the {bench.LOOK_WORDS[tuple(asked.split(' '))]}?"
