@@ -1,6 +1,6 @@
 """Does the tiny language model learn to match two things by their content?
 
-    python bench/binding.py                                   # every task x init, 2,000 steps, seed 0
+    python bench/binding.py          # control, member, exists, recall x random, mimetic, base; 2,000 steps
     python bench/binding.py --tasks member --inits random mimetic --seeds 0 1 2
     python bench/binding.py --tasks exists --inits mimetic --first member --first-steps 1500
 
@@ -60,6 +60,7 @@ from mcr.pretrain.corpus import NO, YES, exists_in_words, listed_looks
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("control", "member", "exists", "crossed", "exists_crossed", "recall")
+DEFAULT_TASKS = ("control", "member", "exists", "recall")
 # held-out questions measured beside a task's own: "crossed" tells matching the pair from
 # finding its two words anywhere in the list, which answers every crossed look "yes"
 ALSO_MEASURED = {"exists": ("crossed",), "crossed": ("exists",), "exists_crossed": ("exists", "crossed")}
@@ -262,9 +263,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument(
-        "--tasks", nargs="+", choices=TASKS, default=["control", "member", "exists", "recall"]
-    )
+    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(DEFAULT_TASKS))
     parser.add_argument("--inits", nargs="+", choices=INITS, default=["random", "mimetic", "base"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--steps", type=int, default=2000)
