@@ -39,7 +39,8 @@ Tobin. Do you see the Kesia?"): the same questions, with the colour bound to its
 tokenizer, the control for whether joining two tokens is what a pair needs.
 
 ``--first TASK`` trains each model on TASK for ``--first-steps`` before its own task (a
-curriculum: one word matched before two).
+curriculum: one word matched before two); ``--first-one-token`` writes that first task's looks
+as one token each (the comparison learned first, the join of two tokens left to learn after).
 
 Training is the loss on the answer's first token only, AdamW at ``--lr``, batch ``--batch``, fp32,
 in a plain loop (text only: about 50 ms a step on two cores); accuracy is greedy on 512 held-out lists.
@@ -277,6 +278,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--one-token", action="store_true", help="write each look as one word (LOOK_WORDS)")
     parser.add_argument("--first", choices=TASKS, help="a task to train on before each run's own")
     parser.add_argument("--first-steps", type=int, default=1500)
+    parser.add_argument(
+        "--first-one-token", action="store_true", help="write the looks of --first as one word each"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="outputs/binding")
     args = parser.parse_args(argv)
@@ -294,7 +298,8 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"-- first {args.first}, {args.first_steps} steps", flush=True)
                     first = args.first_steps
                     train(
-                        model, tokenizer, lambda rng: question(rng, args.first, args.max_objects, one),
+                        model, tokenizer,
+                        lambda rng: question(rng, args.first, args.max_objects, one or args.first_one_token),
                         steps=first, batch=args.batch, lr=args.lr, seed=seed, every=first,
                     )  # fmt: skip
                 also = {
@@ -307,7 +312,8 @@ def main(argv: list[str] | None = None) -> None:
                 )  # fmt: skip
                 start = " ".join([init, *args.spec, *(["one-token looks"] if one else [])])
                 if args.first:
-                    start += f", {args.first_steps} steps of {args.first} first"
+                    first_looks = " (one-token looks)" if args.first_one_token else ""
+                    start += f", {args.first_steps} steps of {args.first}{first_looks} first"
                 results.append({"task": task, "init": start, "seed": seed, "curve": curve})
                 (out / "results.json").write_text(
                     json.dumps({"args": vars(args), "results": results}, indent=1)

@@ -155,3 +155,24 @@ def test_one_token_looks_ask_the_same_questions_with_each_look_one_token():
         listed = "; ".join(bench.LOOK_WORDS[look] for look in looks)
         assert same == answer
         assert written == f"Objects: {listed}. Do you see the {bench.LOOK_WORDS[tuple(asked.split(' '))]}?"
+
+
+def test_a_first_task_can_be_asked_with_one_token_looks_before_the_two_token_task(tmp_path, monkeypatch):
+    """--first-one-token: the first stage's questions have one-token looks, the run's own do not."""
+    bench = load_bench("binding")
+    stages = []
+    train = bench.train
+
+    def recording(model, tokenizer, draw, **kwargs):
+        prompt, _ = draw(random.Random(0))
+        stages.append(any(color in prompt for color in COLORS))  # looks written as words
+        return train(model, tokenizer, draw, **kwargs)
+
+    monkeypatch.setattr(bench, "train", recording)
+    bench.main(
+        ["--tasks", "exists_crossed", "--inits", "base", "--steps", "2", "--every", "2", "--threads", "1",
+         "--first", "exists_crossed", "--first-steps", "2", "--first-one-token", "--out", str(tmp_path)]
+    )  # fmt: skip
+    results = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert results[0]["init"] == "base, 2 steps of exists_crossed (one-token looks) first"
+    assert stages == [False, True]  # one-token looks first, then colours and shapes
