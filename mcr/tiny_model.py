@@ -118,9 +118,16 @@ class TinySpec:
     # previous-token head is how a transformer learns to do that (the first half of an induction
     # head), which the tiny model never found from random weights.
     previous_token_attention: float = 0.0
+    # With the previous-token head: its values and outputs start as a copy of the token before
+    # (a projection onto the value heads' dimensions), this many times that token's embedding
+    # scale (0: they keep their random start). The colour then arrives on its shape from step 1,
+    # in a subspace every later layer can read.
+    previous_token_copy: float = 0.0
 
     def __post_init__(self) -> None:
         get_family(self.family)  # an unknown family fails here, listing the known ones
+        if self.previous_token_copy and not self.previous_token_attention:
+            raise ValueError("previous_token_copy needs previous_token_attention (the head that copies)")
 
 
 TOKENIZER_GMNER_STYLES = ("checklist", "evidence_table", "narrative", "verify")
@@ -357,13 +364,15 @@ def _previous_token_weights(angles: torch.Tensor, reach: int) -> tuple[torch.Ten
     return weights, float((gaps @ weights).min())
 
 
-def previous_token_attention(language_model, gap: float, reach: int = 1024) -> None:
+def previous_token_attention(language_model, gap: float, reach: int = 1024, copy: float = 0.0) -> None:
     """Make the last key-value group's heads of the first layer of ``language_model`` attend to
     the token before each one, by rotary position alone: queries and keys become constant (zero
     weights, biases only) with phases that peak at distance 1, scaled so that the previous
-    token's score exceeds every other within ``reach`` by ``gap`` logits. Values and outputs keep
-    their random start: what the head moves is learned. Needs biased query and key projections
-    (Qwen2 and Qwen2.5-VL have them)."""
+    token's score exceeds every other within ``reach`` by ``gap`` logits. With ``copy``, the group's
+    values become orthonormal rows and its heads' outputs their transpose, so the head adds the
+    previous token's (normed) hidden state, projected onto the values' dimensions, at ``copy``
+    times the embeddings' scale; else values and outputs keep their random start. Needs biased
+    query and key projections (Qwen2 and Qwen2.5-VL have them)."""
     import math
 
     import torch
@@ -399,6 +408,16 @@ def previous_token_attention(language_model, gap: float, reach: int = 1024) -> N
             queries = slice(head * head_dim, (head + 1) * head_dim)
             attention.q_proj.weight[queries] = 0.0
             attention.q_proj.bias[queries] = query.float()
+        if copy:
+            # the layer reads a normed hidden state (its input norm starts at gain 1); scaled by
+            # the embeddings' standard deviation, the copy is the size of a token's embedding
+            values = torch.linalg.qr(torch.randn(config.hidden_size, head_dim))[0].T  # (head_dim, hidden)
+            attention.v_proj.weight[keys] = values
+            if attention.v_proj.bias is not None:
+                attention.v_proj.bias[keys] = 0.0
+            scale = copy * config.initializer_range / groups  # the group's heads add up
+            for head in range(group * groups, (group + 1) * groups):
+                attention.o_proj.weight[:, head * head_dim : (head + 1) * head_dim] = scale * values.T
 
 
 def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = None) -> Path:
@@ -428,7 +447,9 @@ def build_tiny_model(out: str | Path, *, seed: int = 0, spec: TinySpec | None = 
         if spec.mimetic_attention:
             mimetic_attention(model.model.language_model, spec.mimetic_attention)
         if spec.previous_token_attention:
-            previous_token_attention(model.model.language_model, spec.previous_token_attention)
+            previous_token_attention(
+                model.model.language_model, spec.previous_token_attention, copy=spec.previous_token_copy
+            )
     model.generation_config = generation_config(config)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out)

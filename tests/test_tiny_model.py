@@ -244,3 +244,34 @@ def test_previous_token_attention_makes_the_first_layers_last_group_attend_to_th
                 family="qwen3_vl", vocab_size=600, tokenizer_corpus_size=40, previous_token_attention=8.0
             ),
         )
+
+
+def test_previous_token_copy_starts_the_head_as_a_copy_of_the_token_before(tmp_path):
+    """previous_token_copy: the previous-token group's values and outputs compose to a projection
+    onto head_dim dimensions, scaled by the copy times the embeddings' standard deviation, so the
+    head adds the token before (normed) at the size of an embedding; it needs the head itself."""
+    from mcr.pretrain.run import BASE_SPEC
+
+    spec = replace(
+        BASE_SPEC,
+        vocab_size=600,
+        tokenizer_corpus_size=40,
+        previous_token_attention=8.0,
+        previous_token_copy=2.0,
+    )
+    model = AutoModelForImageTextToText.from_pretrained(build_tiny_model(tmp_path / "copy", spec=spec))
+    attention = model.model.language_model.layers[0].self_attn
+    d, config = attention.head_dim, model.config.text_config
+    per_group = config.num_attention_heads // config.num_key_value_heads
+    last = config.num_key_value_heads - 1
+    values = attention.v_proj.weight[last * d : (last + 1) * d]
+    heads = range(last * per_group, (last + 1) * per_group)
+    composed = sum(attention.o_proj.weight[:, h * d : (h + 1) * d] @ values for h in heads).detach()
+    assert torch.allclose(composed, composed.T, atol=1e-6)
+    eigenvalues = torch.linalg.eigvalsh(composed.double())
+    assert torch.allclose(
+        eigenvalues[-d:], torch.full((d,), 2.0 * config.initializer_range, dtype=torch.float64), atol=1e-5
+    )
+    assert eigenvalues[:-d].abs().max() < 1e-6
+    with pytest.raises(ValueError, match="previous_token_copy needs previous_token_attention"):
+        TinySpec(previous_token_copy=1.0)
