@@ -31,7 +31,8 @@ Inits: ``random`` (``mcr.pretrain.run.BASE_SPEC`` from random weights), ``mimeti
 random weights: ``qwen2`` (Qwen2 with its own RoPE) and ``gpt2`` (learned absolute positions).
 
 ``--spec FIELD=VALUE`` changes a field of ``TinySpec`` for the fresh inits (``random``,
-``mimetic``): ``--spec previous_token_attention=8`` adds a previous-token head to the first layer,
+``mimetic``): ``--spec previous_token_attention=8`` adds a previous-token head to the first layer
+(``previous_token_copy=1`` starts it copying the token before),
 ``--spec final_norm_gain=1`` starts the output's scale at 1.
 
 ``--one-token`` writes every look as one word that the tokenizer keeps whole ("Objects: Marla;
