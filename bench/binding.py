@@ -18,8 +18,8 @@ circle; blue square."):
 * ``crossed``  the same question, the absent looks made of a listed colour and a listed shape
   (2-4 looks): a model that checks the two words separately says "yes" to all of them and is
   right only on the drawn ones (0.59 of the held-out lists). Measured beside ``exists``, and
-  trained as a task of its own: ``exists`` answers no more than one in ten absent looks this way,
-  so finding the two words anywhere is nearly always right there;
+  trained as a task of its own: about one absent look in ten that ``exists`` asks about is
+  crossed, so finding the two words anywhere is nearly always right there;
 * ``exists_crossed``  each question drawn from ``exists`` or ``crossed`` with equal chance: the
   two words found anywhere are right on ``exists``'s questions (a first step to learn) and wrong on
   every crossed absent look (which then pays for the pair);

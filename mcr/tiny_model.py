@@ -116,7 +116,8 @@ class TinySpec:
     # (in logits) over every other token within 1,024 (0: off). A look in words is two tokens
     # ("red circle"); matching it as one needs the colour moved onto its shape first, and a
     # previous-token head is how a transformer learns to do that (the first half of an induction
-    # head), which the tiny model never found from random weights.
+    # head). Measured in words (docs/results/localisation.md): with it, alone or copying, the
+    # tiny model still does not learn a pair.
     previous_token_attention: float = 0.0
     # With the previous-token head: its values and outputs start as a copy of the token before
     # (a projection onto the value heads' dimensions), this many times that token's embedding
