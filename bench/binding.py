@@ -23,7 +23,10 @@ circle; blue square."):
 * ``exists_crossed``  each question drawn from ``exists`` or ``crossed`` with equal chance: the
   two words found anywhere are right on ``exists``'s questions (a first step to learn) and wrong on
   every crossed absent look (which then pays for the pair);
-* ``recall``   "Which colour is the <shape>?" (shapes distinct) -> the colour listed with it.
+* ``recall``   "Which colour is the <shape>?" (shapes distinct) -> the colour listed with it;
+* ``repeat``   dense: 2-4 looks (colours distinct), then four of their colours again, each
+  followed by its shape, the loss on every such shape ("... Again: blue [square]; red [circle];
+  ..."): four questions a list that each need the pair, where the others answer one.
 
 Inits: ``random`` (``mcr.pretrain.run.BASE_SPEC`` from random weights), ``mimetic`` (the same with
 ``mimetic_attention=4``: each key-value group's first query head starts as its key head),
@@ -39,12 +42,15 @@ random weights: ``qwen2`` (Qwen2 with its own RoPE) and ``gpt2`` (learned absolu
 Tobin. Do you see the Kesia?"): the same questions, with the colour bound to its shape by the
 tokenizer, the control for whether joining two tokens is what a pair needs.
 
+``--mix TASK`` draws half of each step's examples from TASK (measured beside the run's own).
+
 ``--first TASK`` trains each model on TASK for ``--first-steps`` before its own task (a
 curriculum: one word matched before two); ``--first-one-token`` writes that first task's looks
 as one token each (the comparison learned first, the join of two tokens left to learn after).
 
-Training is the loss on the answer's first token only, AdamW at ``--lr``, batch ``--batch``, fp32,
-in a plain loop (text only: about 50 ms a step on two cores); accuracy is greedy on 512 held-out lists.
+Training is the loss on the answer's first token (on every trained token of a dense task),
+AdamW at ``--lr``, batch ``--batch``, fp32, in a plain loop (text only: about 50 ms a step of 16
+on two cores); accuracy is greedy, of the trained tokens, on 512 held-out lists.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ from mcr.benchmarks.gmner.synthetic import COLORS, SHAPES
 from mcr.pretrain.corpus import NO, YES, exists_in_words, listed_looks
 
 ROOT = Path(__file__).resolve().parent.parent
-TASKS = ("control", "member", "exists", "crossed", "exists_crossed", "recall")
+TASKS = ("control", "member", "exists", "crossed", "exists_crossed", "recall", "repeat")
 DEFAULT_TASKS = ("control", "member", "exists", "recall")
 # held-out questions measured beside a task's own: "crossed" tells matching the pair from
 # finding its two words anywhere in the list, which answers every crossed look "yes"
@@ -86,6 +92,10 @@ def one_token_looks(prompt: str) -> str:
     for (color, shape), word in LOOK_WORDS.items():
         prompt = prompt.replace(f"{color} {shape}", word)
     return prompt
+
+
+Segments = list[tuple[str, bool]]  # a dense example: text pieces, trained or not
+Example = tuple[str, str] | Segments  # a (prompt, answer word) pair or a dense example
 
 
 def question(rng: random.Random, task: str, max_objects: int = 4, one_token: bool = False) -> tuple[str, str]:
@@ -161,41 +171,85 @@ def build_model(init: str, seed: int, work: Path, spec: dict | None = None):
     return model, tokenizer
 
 
-def encode(tokenizer, pairs: list[tuple[str, str]]):
-    """Right-padded ids, their mask, each prompt's last position and its answer's first token."""
+def repeat(rng: random.Random, max_objects: int = 4, one_token: bool = False) -> Segments:
+    """``repeat``: a list of 2 or more looks (colours distinct), then four of its colours drawn
+    again with replacement, each followed by its shape, the loss on each of those shapes
+    ("Objects: red circle; blue square. Again: blue [square]; red [circle]; blue [square]; red
+    [circle]."). The colours go untrained; each shape is the one listed after its colour, so every
+    one is a question whose answer needs the pair (drawn with replacement, so that the shapes not
+    yet written do not give it away)."""
+    if one_token:  # written as one word, a look leaves no shape to ask for after its colour
+        raise ValueError("repeat asks for the shape after its colour: it has no one-token form")
+    n = rng.randint(2, max(2, max_objects))  # one look would need no pair
+    looks = [(color, rng.choice(list(SHAPES))) for color in rng.sample(list(COLORS), n)]
+    again = [rng.choice(looks) for _ in range(4)]
+    pieces: Segments = [(f"{listed_looks(looks)} Again:", False)]
+    for i, (color, shape) in enumerate(again):
+        pieces += [(f" {color}", False), (f" {shape}", True), (";" if i < len(again) - 1 else ".", False)]
+    return pieces
+
+
+DENSE = {"repeat": repeat}  # tasks trained on several tokens of each example
+
+
+def draw_example(rng: random.Random, task: str, max_objects: int = 4, one_token: bool = False):
+    """One example of ``task``: a (prompt, answer word) pair, or the segments of a dense task."""
+    if task in DENSE:
+        return DENSE[task](rng, max_objects, one_token)
+    return question(rng, task, max_objects, one_token)
+
+
+def encode(tokenizer, examples: list[Example]):
+    """Right-padded ids, their mask, where the loss is read ((rows, positions): each position
+    predicts the token after it) and the tokens it is read against. A (prompt, answer) pair is
+    trained on the answer's first token, read at the prompt's last; a dense example's segments on
+    every token of each trained one."""
     import torch
 
-    prompts = [tokenizer(p)["input_ids"] for p, _ in pairs]
-    width = max(map(len, prompts))
-    ids = torch.full((len(pairs), width), tokenizer.pad_token_id)
-    mask = torch.zeros((len(pairs), width), dtype=torch.long)
-    for i, prompt in enumerate(prompts):
-        ids[i, : len(prompt)], mask[i, : len(prompt)] = torch.tensor(prompt), 1
-    last = torch.tensor([len(p) - 1 for p in prompts])
-    answers = torch.tensor([tokenizer(" " + a)["input_ids"][0] for _, a in pairs])
-    return ids, mask, last, answers
+    ids_of, read = [], []  # read: (row, position, target) of every trained token
+    for row, example in enumerate(examples):
+        if isinstance(example, tuple):  # (prompt, answer): the answer's first token
+            prompt = tokenizer(example[0])["input_ids"]
+            ids_of.append(prompt)
+            read.append((row, len(prompt) - 1, tokenizer(" " + example[1])["input_ids"][0]))
+            continue
+        ids: list[int] = []
+        for text, trained in example:
+            piece = tokenizer(text)["input_ids"]
+            if trained:
+                read += [(row, len(ids) + offset - 1, token) for offset, token in enumerate(piece)]
+            ids += piece
+        ids_of.append(ids)
+    rows, positions, targets = (torch.tensor(column) for column in zip(*read, strict=True))
+    width = max(map(len, ids_of))
+    ids = torch.full((len(examples), width), tokenizer.pad_token_id)
+    mask = torch.zeros((len(examples), width), dtype=torch.long)
+    for i, row_ids in enumerate(ids_of):
+        ids[i, : len(row_ids)], mask[i, : len(row_ids)] = torch.tensor(row_ids), 1
+    return ids, mask, (rows, positions), targets
 
 
 def answer_logits(model, batch):
-    import torch
-
-    ids, mask, last, _ = batch
-    return model(input_ids=ids, attention_mask=mask).logits[torch.arange(len(last)), last]
+    ids, mask, (rows, positions), _ = batch
+    return model(input_ids=ids, attention_mask=mask).logits[rows, positions]
 
 
 def train(
-    model, tokenizer, draw: Callable[[random.Random], tuple[str, str]], *, steps: int, batch: int,
+    model, tokenizer, draw: Callable[[random.Random], Example], *, steps: int, batch: int,
     lr: float, seed: int, every: int, held_out: int = 512,
-    also: dict[str, Callable[[random.Random], tuple[str, str]]] | None = None,
+    also: dict[str, Callable[[random.Random], Example]] | None = None,
+    held_out_draw: Callable[[random.Random], Example] | None = None,
 ) -> list[dict]:  # fmt: skip
-    """Train on the answer's first token; the held-out accuracy every ``every`` steps, and that of
-    each of ``also``'s questions (not trained)."""
+    """Train on the answers (``encode``); the held-out accuracy every ``every`` steps (of the
+    trained tokens, on ``held_out_draw``'s examples, ``draw``'s by default), and that of each of
+    ``also``'s questions."""
     import torch
 
     def held_out_set(draw_one):
         return encode(tokenizer, [draw_one(random.Random(10_000 + i)) for i in range(held_out)])
 
-    test, others = held_out_set(draw), {name: held_out_set(d) for name, d in (also or {}).items()}
+    test = held_out_set(held_out_draw or draw)
+    others = {name: held_out_set(d) for name, d in (also or {}).items()}
 
     def accuracy(batch) -> float:
         model.eval()
@@ -223,7 +277,8 @@ def train(
 
 
 def table(results: list[dict]) -> str:
-    measured = sorted({name for names in ALSO_MEASURED.values() for name in names})
+    own = {"step", "loss", "accuracy", "seconds"}
+    measured = sorted({name for r in results for p in r["curve"] for name in p if name not in own})
     steps = sorted({p["step"] for r in results for p in r["curve"]})
     head = "| task | init | seed | " + " | ".join(f"step {s}" for s in steps) + " |"
     lines = [head, "|" + "---|" * (3 + len(steps))]
@@ -282,6 +337,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--first-one-token", action="store_true", help="write the looks of --first as one word each"
     )
+    parser.add_argument(
+        "--mix", choices=TASKS, help="a task to draw half of each run's examples from (measured beside)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="outputs/binding")
     args = parser.parse_args(argv)
@@ -300,18 +358,28 @@ def main(argv: list[str] | None = None) -> None:
                     first = args.first_steps
                     train(
                         model, tokenizer,
-                        lambda rng: question(rng, args.first, args.max_objects, one or args.first_one_token),
+                        lambda rng: draw_example(
+                            rng, args.first, args.max_objects, one or args.first_one_token
+                        ),
                         steps=first, batch=args.batch, lr=args.lr, seed=seed, every=first,
                     )  # fmt: skip
                 also = {
-                    name: lambda rng, t=name: question(rng, t, args.max_objects, one)
-                    for name in ALSO_MEASURED.get(task, ())
+                    name: lambda rng, t=name: draw_example(rng, t, args.max_objects, one)
+                    for name in (*ALSO_MEASURED.get(task, ()), *([args.mix] if args.mix else []))
                 }
+
+                def draw(rng: random.Random, task: str = task):
+                    mixed = args.mix and rng.random() < 0.5  # half the examples from --mix
+                    return draw_example(rng, args.mix if mixed else task, args.max_objects, one)
+
                 curve = train(
-                    model, tokenizer, lambda rng, t=task: question(rng, t, args.max_objects, one),
+                    model, tokenizer, draw,
+                    held_out_draw=lambda rng, t=task: draw_example(rng, t, args.max_objects, one),
                     steps=args.steps, batch=args.batch, lr=args.lr, seed=seed, every=args.every, also=also,
                 )  # fmt: skip
                 start = " ".join([init, *args.spec, *(["one-token looks"] if one else [])])
+                if args.mix:
+                    start += f", half the examples {args.mix}"
                 if args.first:
                     first_looks = " (one-token looks)" if args.first_one_token else ""
                     start += f", {args.first_steps} steps of {args.first}{first_looks} first"

@@ -73,9 +73,10 @@ def test_the_loop_trains_the_answers_first_token_and_learns_the_control(tmp_path
     encoded batch points at each prompt's last token and each answer's first."""
     bench = load_bench("binding")
     model, tokenizer = bench.build_model("base", 0, tmp_path)
-    ids, mask, last, answers = bench.encode(
+    ids, mask, (rows, last), answers = bench.encode(
         tokenizer, [("Objects: red circle. Do you see red?", YES), ("Do?", NO)]
     )
+    assert rows.tolist() == [0, 1]
     assert int(mask[1].sum()) == int(last[1]) + 1 and int(last[0]) == int(mask[0].sum()) - 1
     assert ids[1, int(last[1]) + 1 :].eq(tokenizer.pad_token_id).all()
     assert answers.tolist() == [tokenizer(" yes")["input_ids"][0], tokenizer(" no")["input_ids"][0]]
@@ -176,3 +177,43 @@ def test_a_first_task_can_be_asked_with_one_token_looks_before_the_two_token_tas
     results = json.loads((tmp_path / "results.json").read_text())["results"]
     assert results[0]["init"] == "base, 2 steps of exists_crossed (one-token looks) first"
     assert stages == [False, True]  # one-token looks first, then colours and shapes
+
+
+def test_repeat_trains_each_shape_of_the_repeat_read_at_its_colour():
+    """The dense task: every trained token is the shape listed after the colour it is read at
+    (colours distinct, so the pair decides it), and nothing else is trained."""
+    from transformers import AutoTokenizer
+
+    from mcr.shipped import resolve_model_path
+
+    bench = load_bench("binding")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("mcr:tiny-base"))
+    examples = [bench.draw_example(random.Random(i), "repeat") for i in range(50)]
+    ids, _, (rows, positions), targets = bench.encode(tokenizer, examples)
+    trained_per_row = [0] * len(examples)
+    for row, position, target in zip(rows.tolist(), positions.tolist(), targets.tolist(), strict=True):
+        text = "".join(t for t, _ in examples[row])
+        listed = dict(tuple(look.split(" ")) for look in text[9:].split(".")[0].split("; "))
+        color = tokenizer.decode([int(ids[row, position])]).strip()
+        assert int(ids[row, position + 1]) == target  # the loss reads the next token
+        assert tokenizer.decode([target]).strip() == listed[color]
+        trained_per_row[row] += 1
+    for example, trained in zip(examples, trained_per_row, strict=True):
+        listed = "".join(t for t, _ in example)[9:].split(".")[0].split("; ")
+        assert 2 <= len({look.split(" ")[0] for look in listed}) == len(listed) <= 4  # colours distinct
+        assert trained == 4  # a shape for each of the four colours asked again
+    with pytest.raises(ValueError, match="no one-token form"):
+        bench.draw_example(random.Random(0), "repeat", one_token=True)
+
+
+def test_mix_draws_half_the_examples_from_its_task_and_measures_it_beside(tmp_path):
+    bench = load_bench("binding")
+    bench.main(
+        ["--tasks", "exists", "--inits", "base", "--steps", "4", "--every", "2", "--mix", "repeat",
+         "--threads", "1", "--out", str(tmp_path)]
+    )  # fmt: skip
+    (result,) = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert result["init"] == "base, half the examples repeat"
+    assert all({"crossed", "repeat"} <= set(p) for p in result["curve"])
+    row = bench.table([result]).splitlines()[-1]
+    assert "(repeat " in row and "(crossed " in row
