@@ -117,7 +117,8 @@ class TinySpec:
     # ("red circle"); matching it as one needs the colour moved onto its shape first, and a
     # previous-token head is how a transformer learns to do that (the first half of an induction
     # head). Measured in words (docs/results/localisation.md): with it, alone or copying, the
-    # tiny model still does not learn a pair.
+    # tiny model learns no pair where it learns none without it; what teaches the pair is a
+    # question on every look (bench/binding.py's ``repeat``, learned without this head).
     previous_token_attention: float = 0.0
     # With the previous-token head: its values and outputs start as a copy of the token before
     # (a projection onto the value heads' dimensions), this many times that token's embedding
