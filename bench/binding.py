@@ -3,6 +3,8 @@
     python bench/binding.py          # control, member, exists, recall x random, mimetic, base; 2,000 steps
     python bench/binding.py --tasks member --inits random mimetic --seeds 0 1 2
     python bench/binding.py --tasks exists --inits mimetic --first member --first-steps 1500
+    python bench/binding.py --tasks seen_exists_crossed --inits mimetic --batch 128 --lr 2e-3 \
+        --first repeat seen_repeat --first-steps 1000 400     # the pair in words, then images
 
 Grounding a named look needs a comparison: the question's words against what each image token
 shows. This bench asks the same of the language model alone, in words, where nothing about images
@@ -28,6 +30,15 @@ circle; blue square."):
   followed by its shape, the loss on every such shape ("... Again: blue [square]; red [circle];
   ..."): four questions a list that each need the pair, where the others answer one.
 
+The ``seen_`` tasks ask the same about an image instead of a list, the step grounding takes:
+``seen_exists``, ``seen_crossed``, ``seen_exists_crossed`` ("<image> Do you see the red
+circle?") and the dense ``seen_repeat`` ("<image> Shapes: blue [square]; red [circle]; ...",
+colours distinct, each shape the one drawn in its colour). The images are the synthetic world's
+shapes on one 112x112 grid of four 56-pixel cells (``PICTURE``: each object on 2x2 of the 16
+visual tokens, so every token shows one object's colour and a part of its shape): a visual token
+already joins a colour with its shape, so what a crossed look asks of the model is the join of
+the question's two words, matched against the image's tokens.
+
 Inits: ``random`` (``mcr.pretrain.run.BASE_SPEC`` from random weights), ``mimetic`` (the same with
 ``mimetic_attention=4``: each key-value group's first query head starts as its key head),
 ``base`` (the shipped base), and two reference architectures of the language model's size from
@@ -44,13 +55,15 @@ tokenizer, the control for whether joining two tokens is what a pair needs.
 
 ``--mix TASK`` draws half of each step's examples from TASK (measured beside the run's own).
 
-``--first TASK`` trains each model on TASK for ``--first-steps`` before its own task (a
-curriculum: one word matched before two); ``--first-one-token`` writes that first task's looks
+``--first TASK [TASK ...]`` trains each model on those tasks in turn, ``--first-steps`` each (one
+count for all, or one a task), before its own task (a curriculum: one word matched before two;
+the pair in words before images); ``--first-one-token`` writes those tasks' looks
 as one token each (the comparison learned first, the join of two tokens left to learn after).
 
 Training is the loss on the answer's first token (on every trained token of a dense task),
-AdamW at ``--lr``, batch ``--batch``, fp32, in a plain loop (text only: about 50 ms a step of 16
-on two cores); accuracy is greedy, of the trained tokens, on 512 held-out lists.
+AdamW at ``--lr``, batch ``--batch``, fp32, in a plain loop (on two cores: about 60 ms a step of
+16 lists, 0.4 s of 128, 1 s of 128 images); accuracy is greedy, of the trained tokens, on 512
+held-out lists or images.
 """
 
 from __future__ import annotations
@@ -60,19 +73,27 @@ import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
+from typing import Any, NamedTuple
 
-from mcr.benchmarks.gmner.synthetic import COLORS, SHAPES
+from PIL import Image
+
+from mcr.benchmarks.gmner.synthetic import COLORS, SHAPES, Layout, SynthObject, SynthPost, render_image
 from mcr.pretrain.corpus import NO, YES, exists_in_words, listed_looks
 
 ROOT = Path(__file__).resolve().parent.parent
-TASKS = ("control", "member", "exists", "crossed", "exists_crossed", "recall", "repeat")
+WORDS_TASKS = ("control", "member", "exists", "crossed", "exists_crossed", "recall", "repeat")
+SEEN_TASKS = ("seen_exists", "seen_crossed", "seen_exists_crossed", "seen_repeat")
+TASKS = WORDS_TASKS + SEEN_TASKS
 DEFAULT_TASKS = ("control", "member", "exists", "recall")
 # held-out questions measured beside a task's own: "crossed" tells matching the pair from
 # finding its two words anywhere in the list, which answers every crossed look "yes"
 ALSO_MEASURED = {"exists": ("crossed",), "crossed": ("exists",), "exists_crossed": ("exists", "crossed")}
+ALSO_MEASURED |= {f"seen_{task}": tuple(f"seen_{t}" for t in also) for task, also in ALSO_MEASURED.items()}
 INITS = ("random", "mimetic", "base", "qwen2", "gpt2")
+WORDS_ONLY = ("qwen2", "gpt2")  # language models alone: no seen_ task
 # what each fresh init of the base's architecture changes in BASE_SPEC (``--spec`` adds more)
 FRESH = {"random": {}, "mimetic": {"mimetic_attention": 4.0}}
 CONTROL_YES = ("red", "blue", "green", "yellow")
@@ -98,40 +119,45 @@ Segments = list[tuple[str, bool]]  # a dense example: text pieces, trained or no
 Example = tuple[str, str] | Segments  # a (prompt, answer word) pair or a dense example
 
 
-def question(rng: random.Random, task: str, max_objects: int = 4, one_token: bool = False) -> tuple[str, str]:
-    """A (prompt, answer word) pair of ``task`` on a list of 1 to ``max_objects`` looks; with
-    ``one_token``, each look is written as one word (``LOOK_WORDS``)."""
-    if one_token:
-        prompt, answer = question(rng, task, max_objects)
-        return one_token_looks(prompt), answer
+def ask(rng: random.Random, task: str, max_objects: int = 4) -> tuple[list[tuple[str, str]], str, str]:
+    """(the looks, the question about them, its answer word) of a question task: the words tasks
+    write the looks as a list before the question, the ``seen_`` ones draw them."""
     n = rng.randint(1, max_objects)
     if task == "recall":
         looks = [(rng.choice(list(COLORS)), s) for s in rng.sample(list(SHAPES), n)]
         color, shape = rng.choice(looks)
-        return f"{listed_looks(looks)} Which colour is the {shape}?", color
+        return looks, f"Which colour is the {shape}?", color
     looks = rng.sample(LOOKS, n)
     if task == "control":
         word = rng.choice(list(COLORS))
-        return f"{listed_looks(looks)} Do you see {word}?", YES if word in CONTROL_YES else NO
+        return looks, f"Do you see {word}?", YES if word in CONTROL_YES else NO
     if task == "member":
         drawn = {c for c, _ in looks}
         if rng.random() < 0.5:
-            return f"{listed_looks(looks)} Do you see {rng.choice(sorted(drawn))}?", YES
-        return f"{listed_looks(looks)} Do you see {rng.choice([c for c in COLORS if c not in drawn])}?", NO
+            return looks, f"Do you see {rng.choice(sorted(drawn))}?", YES
+        return looks, f"Do you see {rng.choice([c for c in COLORS if c not in drawn])}?", NO
     if task == "crossed":  # exists, its absent looks made of a listed colour and a listed shape
         looks = rng.sample(LOOKS, max(2, n))
         crossed = [(c, s) for c, _ in looks for _, s in looks if (c, s) not in looks]
         if not crossed or rng.random() < 0.5:
             color, shape = rng.choice(looks)
-            return f"{listed_looks(looks)} Do you see the {color} {shape}?", YES
+            return looks, f"Do you see the {color} {shape}?", YES
         color, shape = rng.choice(crossed)
-        return f"{listed_looks(looks)} Do you see the {color} {shape}?", NO
+        return looks, f"Do you see the {color} {shape}?", NO
     if task == "exists_crossed":
-        return question(rng, "crossed" if rng.random() < 0.5 else "exists", max_objects)
+        return ask(rng, "crossed" if rng.random() < 0.5 else "exists", max_objects)
     if task == "exists":  # the corpus's own question, on looks with no boxes
         asked = exists_in_words(rng, tuple((c, s, ()) for c, s in looks))
-        return asked.prompt, asked.answer
+        return looks, asked.prompt.removeprefix(f"{listed_looks(looks)} "), asked.answer
     raise ValueError(f"unknown task {task!r}; known: {', '.join(TASKS)}")
+
+
+def question(rng: random.Random, task: str, max_objects: int = 4, one_token: bool = False) -> tuple[str, str]:
+    """A (prompt, answer word) pair of ``task`` on a list of 1 to ``max_objects`` looks; with
+    ``one_token``, each look is written as one word (``LOOK_WORDS``)."""
+    looks, asked, answer = ask(rng, task, max_objects)
+    prompt = f"{listed_looks(looks)} {asked}"
+    return (one_token_looks(prompt) if one_token else prompt), answer
 
 
 def build_model(init: str, seed: int, work: Path, spec: dict | None = None):
@@ -171,6 +197,18 @@ def build_model(init: str, seed: int, work: Path, spec: dict | None = None):
     return model, tokenizer
 
 
+def _again(rng: random.Random, max_objects: int) -> tuple[list[tuple[str, str]], Segments]:
+    """2 or more looks (colours distinct) and the segments that ask for each of four of their
+    colours drawn again with replacement: the colour untrained, its shape trained."""
+    n = rng.randint(2, max(2, max_objects))  # one look would need no pair
+    looks = [(color, rng.choice(list(SHAPES))) for color in rng.sample(list(COLORS), n)]
+    again = [rng.choice(looks) for _ in range(4)]
+    pieces: Segments = []
+    for i, (color, shape) in enumerate(again):
+        pieces += [(f" {color}", False), (f" {shape}", True), (";" if i < len(again) - 1 else ".", False)]
+    return looks, pieces
+
+
 def repeat(rng: random.Random, max_objects: int = 4, one_token: bool = False) -> Segments:
     """``repeat``: a list of 2 or more looks (colours distinct), then four of its colours drawn
     again with replacement, each followed by its shape, the loss on each of those shapes
@@ -180,40 +218,102 @@ def repeat(rng: random.Random, max_objects: int = 4, one_token: bool = False) ->
     yet written do not give it away)."""
     if one_token:  # written as one word, a look leaves no shape to ask for after its colour
         raise ValueError("repeat asks for the shape after its colour: it has no one-token form")
-    n = rng.randint(2, max(2, max_objects))  # one look would need no pair
-    looks = [(color, rng.choice(list(SHAPES))) for color in rng.sample(list(COLORS), n)]
-    again = [rng.choice(looks) for _ in range(4)]
-    pieces: Segments = [(f"{listed_looks(looks)} Again:", False)]
-    for i, (color, shape) in enumerate(again):
-        pieces += [(f" {color}", False), (f" {shape}", True), (";" if i < len(again) - 1 else ".", False)]
-    return pieces
+    looks, pieces = _again(rng, max_objects)
+    return [(f"{listed_looks(looks)} Again:", False), *pieces]
+
+
+@dataclass(frozen=True)
+class Pictured:
+    """An example about an image: the image's visual tokens first, then ``example``'s text."""
+
+    image: Image.Image
+    example: tuple[str, str] | Segments
+
+
+# the seen_ tasks' world: one 112x112 size, cells of 2x2 visual tokens (4 cells: up to 4 objects,
+# 16 visual tokens), so that each visual token shows one object's colour and a part of its shape
+PICTURE = Layout("binding", ((112, 112),), cell=56)
+
+
+def picture(rng: random.Random, looks: list[tuple[str, str]]) -> Image.Image:
+    """The looks drawn as the synthetic world draws them, each in a free cell of ``PICTURE``."""
+    size, taken = PICTURE.image_sizes[0], []
+    objects = [SynthObject(shape, color, PICTURE.place(rng, size, taken)) for color, shape in looks]
+    return render_image(SynthPost("scene", [], [], [], objects, size), rng)
+
+
+def seen(rng: random.Random, task: str, max_objects: int = 4) -> Pictured:
+    """``seen_<task>``: ``task``'s question asked about an image of its looks instead of a list
+    ("<image> Do you see the red circle?"; ``seen_repeat``: "<image> Shapes: blue [square]; red
+    [circle]; ...", each shape the one drawn in its colour)."""
+    if task == "repeat":
+        looks, pieces = _again(rng, max_objects)
+        return Pictured(picture(rng, looks), [("Shapes:", False), *pieces])
+    looks, asked, answer = ask(rng, task, max_objects)
+    return Pictured(picture(rng, looks), (asked, answer))
 
 
 DENSE = {"repeat": repeat}  # tasks trained on several tokens of each example
 
 
 def draw_example(rng: random.Random, task: str, max_objects: int = 4, one_token: bool = False):
-    """One example of ``task``: a (prompt, answer word) pair, or the segments of a dense task."""
+    """One example of ``task``: a (prompt, answer word) pair, the segments of a dense task, or
+    either about an image (``Pictured``)."""
+    if task in SEEN_TASKS:
+        if one_token:
+            raise ValueError(f"{task} asks about an image: it has no one-token form")
+        return seen(rng, task.removeprefix("seen_"), max_objects)
     if task in DENSE:
         return DENSE[task](rng, max_objects, one_token)
     return question(rng, task, max_objects, one_token)
 
 
-def encode(tokenizer, examples: list[Example]):
-    """Right-padded ids, their mask, where the loss is read ((rows, positions): each position
-    predicts the token after it) and the tokens it is read against. A (prompt, answer) pair is
-    trained on the answer's first token, read at the prompt's last; a dense example's segments on
-    every token of each trained one."""
+@cache
+def image_processor():
+    """The shipped base's image processor: 14-pixel patches, 2x2 of them a visual token."""
+    import transformers
+
+    from mcr.shipped import resolve_model_path
+
+    return transformers.AutoProcessor.from_pretrained(resolve_model_path("mcr:tiny-base")).image_processor
+
+
+VISION_TOKENS = ["<|vision_start|>", "<|image_pad|>", "<|vision_end|>"]  # an image's, as Qwen2.5-VL reads it
+
+
+class Batch(NamedTuple):
+    ids: Any  # right-padded token ids
+    mask: Any
+    read: tuple[Any, Any]  # (rows, positions) where the loss is read: each predicts the next token
+    targets: Any  # the tokens it is read against
+    images: dict[str, Any]  # pixel_values and image_grid_thw of the pictured rows, or nothing
+
+
+def encode(tokenizer, examples: list[Example | Pictured]) -> Batch:
+    """The examples as a ``Batch``. A (prompt, answer) pair is trained on the answer's first
+    token, read at the prompt's last; a dense example's segments on every token of each trained
+    one; a pictured one's text comes after its image's visual tokens, as Qwen2.5-VL reads them."""
     import torch
 
+    pictured = [e for e in examples if isinstance(e, Pictured)]
+    images: dict[str, Any] = {}
+    visual_tokens: list[int] = []
+    if pictured:
+        processor = image_processor()
+        images = dict(processor(images=[e.image for e in pictured], return_tensors="pt"))
+        merged = processor.merge_size**2
+        visual_tokens = [int(grid.prod()) // merged for grid in images["image_grid_thw"]]
+        start, pad, end = tokenizer.convert_tokens_to_ids(VISION_TOKENS)
     ids_of, read = [], []  # read: (row, position, target) of every trained token
     for row, example in enumerate(examples):
-        if isinstance(example, tuple):  # (prompt, answer): the answer's first token
-            prompt = tokenizer(example[0])["input_ids"]
-            ids_of.append(prompt)
-            read.append((row, len(prompt) - 1, tokenizer(" " + example[1])["input_ids"][0]))
-            continue
         ids: list[int] = []
+        if isinstance(example, Pictured):
+            ids, example = [start, *[pad] * visual_tokens.pop(0), end], example.example
+        if isinstance(example, tuple):  # (prompt, answer): the answer's first token
+            ids += tokenizer(example[0])["input_ids"]
+            ids_of.append(ids)
+            read.append((row, len(ids) - 1, tokenizer(" " + example[1])["input_ids"][0]))
+            continue
         for text, trained in example:
             piece = tokenizer(text)["input_ids"]
             if trained:
@@ -226,12 +326,12 @@ def encode(tokenizer, examples: list[Example]):
     mask = torch.zeros((len(examples), width), dtype=torch.long)
     for i, row_ids in enumerate(ids_of):
         ids[i, : len(row_ids)], mask[i, : len(row_ids)] = torch.tensor(row_ids), 1
-    return ids, mask, (rows, positions), targets
+    return Batch(ids, mask, (rows, positions), targets, images)
 
 
-def answer_logits(model, batch):
-    ids, mask, (rows, positions), _ = batch
-    return model(input_ids=ids, attention_mask=mask).logits[rows, positions]
+def answer_logits(model, batch: Batch):
+    rows, positions = batch.read
+    return model(input_ids=batch.ids, attention_mask=batch.mask, **batch.images).logits[rows, positions]
 
 
 def train(
@@ -254,7 +354,7 @@ def train(
     def accuracy(batch) -> float:
         model.eval()
         with torch.no_grad():
-            right = (answer_logits(model, batch).argmax(-1) == batch[3]).float().mean().item()
+            right = (answer_logits(model, batch).argmax(-1) == batch.targets).float().mean().item()
         model.train()
         return round(right, 3)
 
@@ -263,7 +363,7 @@ def train(
     model.train()
     for step in range(1, steps + 1):
         examples = encode(tokenizer, [draw(rng) for _ in range(batch)])
-        loss = torch.nn.functional.cross_entropy(answer_logits(model, examples), examples[3])
+        loss = torch.nn.functional.cross_entropy(answer_logits(model, examples), examples.targets)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -332,8 +432,12 @@ def main(argv: list[str] | None = None) -> None:
         "--spec", nargs="+", default=[], metavar="FIELD=VALUE", help="TinySpec fields for the fresh inits"
     )
     parser.add_argument("--one-token", action="store_true", help="write each look as one word (LOOK_WORDS)")
-    parser.add_argument("--first", choices=TASKS, help="a task to train on before each run's own")
-    parser.add_argument("--first-steps", type=int, default=1500)
+    parser.add_argument(
+        "--first", nargs="+", choices=TASKS, default=[], help="tasks trained in turn before each run's own"
+    )
+    parser.add_argument(
+        "--first-steps", nargs="+", type=int, default=[1500], help="each --first task's steps, or one for all"
+    )
     parser.add_argument(
         "--first-one-token", action="store_true", help="write the looks of --first as one word each"
     )
@@ -343,7 +447,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="outputs/binding")
     args = parser.parse_args(argv)
-    spec, one = parse_spec(args.spec), args.one_token
+    spec, one, first_one = parse_spec(args.spec), args.one_token, args.first_one_token
+    first_steps = args.first_steps * len(args.first) if len(args.first_steps) == 1 else args.first_steps
+    if len(first_steps) != len(args.first):
+        parser.error(f"--first-steps: give one count, or one for each of the {len(args.first)} --first tasks")
+    pictured = sorted(set(args.tasks + args.first + [args.mix]) & set(SEEN_TASKS))
+    words_only = sorted(set(args.inits) & set(WORDS_ONLY))
+    if pictured and words_only:
+        parser.error(f"{', '.join(pictured)} ask about images; {', '.join(words_only)} read words only")
     torch.set_num_threads(args.threads)
     out = ROOT / args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -353,16 +464,15 @@ def main(argv: list[str] | None = None) -> None:
             for seed in args.seeds:
                 print(f"== {task} / {init} / seed {seed}", flush=True)
                 model, tokenizer = build_model(init, seed, out / "models", spec)
-                if args.first:
-                    print(f"-- first {args.first}, {args.first_steps} steps", flush=True)
-                    first = args.first_steps
-                    train(
+                before = []
+                for first, steps in zip(args.first, first_steps, strict=True):
+                    print(f"-- first {first}, {steps} steps", flush=True)
+                    curve = train(
                         model, tokenizer,
-                        lambda rng: draw_example(
-                            rng, args.first, args.max_objects, one or args.first_one_token
-                        ),
-                        steps=first, batch=args.batch, lr=args.lr, seed=seed, every=first,
+                        lambda rng, t=first: draw_example(rng, t, args.max_objects, one or first_one),
+                        steps=steps, batch=args.batch, lr=args.lr, seed=seed, every=steps,
                     )  # fmt: skip
+                    before.append({"task": first, "curve": curve})
                 also = {
                     name: lambda rng, t=name: draw_example(rng, t, args.max_objects, one)
                     for name in (*ALSO_MEASURED.get(task, ()), *([args.mix] if args.mix else []))
@@ -382,8 +492,9 @@ def main(argv: list[str] | None = None) -> None:
                     start += f", half the examples {args.mix}"
                 if args.first:
                     first_looks = " (one-token looks)" if args.first_one_token else ""
-                    start += f", {args.first_steps} steps of {args.first}{first_looks} first"
-                results.append({"task": task, "init": start, "seed": seed, "curve": curve})
+                    stages = " then ".join(f"{b['curve'][-1]['step']} steps of {b['task']}" for b in before)
+                    start += f", {stages}{first_looks} first"
+                results.append({"task": task, "init": start, "seed": seed, "curve": curve, "first": before})
                 (out / "results.json").write_text(
                     json.dumps({"args": vars(args), "results": results}, indent=1)
                 )

@@ -73,9 +73,10 @@ def test_the_loop_trains_the_answers_first_token_and_learns_the_control(tmp_path
     encoded batch points at each prompt's last token and each answer's first."""
     bench = load_bench("binding")
     model, tokenizer = bench.build_model("base", 0, tmp_path)
-    ids, mask, (rows, last), answers = bench.encode(
+    ids, mask, (rows, last), answers, images = bench.encode(
         tokenizer, [("Objects: red circle. Do you see red?", YES), ("Do?", NO)]
     )
+    assert images == {}  # words only: no pixels for the model
     assert rows.tolist() == [0, 1]
     assert int(mask[1].sum()) == int(last[1]) + 1 and int(last[0]) == int(mask[0].sum()) - 1
     assert ids[1, int(last[1]) + 1 :].eq(tokenizer.pad_token_id).all()
@@ -189,7 +190,7 @@ def test_repeat_trains_each_shape_of_the_repeat_read_at_its_colour():
     bench = load_bench("binding")
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("mcr:tiny-base"))
     examples = [bench.draw_example(random.Random(i), "repeat") for i in range(50)]
-    ids, _, (rows, positions), targets = bench.encode(tokenizer, examples)
+    ids, _, (rows, positions), targets, _ = bench.encode(tokenizer, examples)
     trained_per_row = [0] * len(examples)
     for row, position, target in zip(rows.tolist(), positions.tolist(), targets.tolist(), strict=True):
         text = "".join(t for t, _ in examples[row])
@@ -217,3 +218,93 @@ def test_mix_draws_half_the_examples_from_its_task_and_measures_it_beside(tmp_pa
     assert all({"crossed", "repeat"} <= set(p) for p in result["curve"])
     row = bench.table([result]).splitlines()[-1]
     assert "(repeat " in row and "(crossed " in row
+
+
+def drawn_looks(image) -> set[tuple[str, str]]:
+    """The (colour, shape) of each object of a ``seen_`` image, read from the pixels of each of its
+    four 56-pixel cells: how much of the object's box it fills (square 1, circle 0.79, triangle
+    and diamond 0.5) and, for those two, whether its bottom row is filled (a triangle's base) or a
+    point (a diamond's)."""
+    import numpy as np
+
+    pixels = np.asarray(image).astype(int)
+    looks = set()
+    for top, left in ((0, 0), (0, 56), (56, 0), (56, 56)):
+        cell = pixels[top : top + 56, left : left + 56]
+        for color, rgb in COLORS.items():
+            ys, xs = (np.abs(cell - np.array(rgb)).sum(-1) == 0).nonzero()
+            if not len(ys):
+                continue
+            filled = len(ys) / ((ys.max() - ys.min() + 1) * (xs.max() - xs.min() + 1))
+            pointed = "triangle" if (ys == ys.max()).sum() > 0.5 * (xs.max() - xs.min() + 1) else "diamond"
+            looks.add((color, "square" if filled > 0.9 else "circle" if filled > 0.7 else pointed))
+    return looks
+
+
+def test_seen_questions_are_answered_by_the_image_and_crossed_looks_join_two_drawn_words():
+    """Each ``seen_`` image draws its looks on the bench's 2x2-cell grid; "yes" exactly when the
+    named look is drawn, and every crossed "no" names a drawn colour and a drawn shape."""
+    bench = load_bench("binding")
+    answers = {"seen_exists": [], "seen_crossed": []}
+    for task in answers:
+        for i in range(120):
+            example = bench.draw_example(random.Random(i), task)
+            assert example.image.size == (112, 112)
+            drawn = drawn_looks(example.image)
+            assert 1 <= len(drawn) <= 4
+            color, shape = re.fullmatch(r"Do you see the (\w+) (\w+)\?", example.example[0]).groups()
+            assert example.example[1] == (YES if (color, shape) in drawn else NO), (i, drawn, color, shape)
+            if task == "seen_crossed" and example.example[1] == NO:
+                assert color in {c for c, _ in drawn} and shape in {s for _, s in drawn}
+            answers[task].append(example.example[1])
+    for task, said in answers.items():
+        assert 0.35 < said.count(YES) / len(said) < 0.7, task
+
+
+def test_seen_repeat_trains_the_shape_drawn_in_each_colour_after_the_images_tokens():
+    """The dense task about an image: its 16 visual tokens come first, and every trained token is
+    the shape the image draws in the colour it is read at."""
+    from transformers import AutoTokenizer
+
+    from mcr.shipped import resolve_model_path
+
+    bench = load_bench("binding")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("mcr:tiny-base"))
+    examples = [bench.draw_example(random.Random(i), "seen_repeat") for i in range(20)]
+    batch = bench.encode(tokenizer, [*examples, ("Objects: red circle. Do you see red?", YES)])
+    start, pad, end = tokenizer.convert_tokens_to_ids(bench.VISION_TOKENS)
+    assert batch.images["image_grid_thw"].tolist() == [[1, 8, 8]] * 20  # 64 patches, 16 tokens each
+    assert batch.images["pixel_values"].shape[0] == 20 * 64
+    for row in range(20):
+        assert batch.ids[row, :18].tolist() == [start, *[pad] * 16, end]
+    assert batch.ids[20, :18].ne(pad).all()  # the words-only row has no visual tokens
+    rows, positions = batch.read
+    trained = [0] * 21
+    for row, position, target in zip(rows.tolist(), positions.tolist(), batch.targets.tolist(), strict=True):
+        color = tokenizer.decode([int(batch.ids[row, position])]).strip()
+        if row < 20:
+            assert tokenizer.decode([target]).strip() == dict(drawn_looks(examples[row].image))[color]
+        trained[row] += 1
+    assert trained == [4] * 20 + [1]
+    with pytest.raises(ValueError, match="no one-token form"):
+        bench.draw_example(random.Random(0), "seen_repeat", one_token=True)
+
+
+def test_first_tasks_train_in_turn_before_a_seen_task_and_words_only_models_are_refused(tmp_path, capsys):
+    bench = load_bench("binding")
+    bench.main(
+        ["--tasks", "seen_exists_crossed", "--inits", "base", "--steps", "2", "--every", "2", "--batch", "4",
+         "--first", "repeat", "seen_repeat", "--first-steps", "2", "3", "--threads", "1",
+         "--out", str(tmp_path)]
+    )  # fmt: skip
+    (result,) = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert result["init"] == "base, 2 steps of repeat then 3 steps of seen_repeat first"
+    first = [(f["task"], f["curve"][-1]["step"]) for f in result["first"]]
+    assert first == [("repeat", 2), ("seen_repeat", 3)]
+    assert {"seen_exists", "seen_crossed"} <= set(result["curve"][-1])
+    with pytest.raises(SystemExit):
+        bench.main(["--tasks", "seen_crossed", "--inits", "gpt2", "--out", str(tmp_path)])
+    assert "seen_crossed ask about images; gpt2 read words only" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        bench.main(["--tasks", "exists", "--first", "repeat", "member", "--first-steps", "1", "2", "3"])
+    assert "one for each of the 2 --first tasks" in capsys.readouterr().err
