@@ -33,11 +33,13 @@ circle; blue square."):
 The ``seen_`` tasks ask the same about an image instead of a list, the step grounding takes:
 ``seen_exists``, ``seen_crossed``, ``seen_exists_crossed`` ("<image> Do you see the red
 circle?") and the dense ``seen_repeat`` ("<image> Shapes: blue [square]; red [circle]; ...",
-colours distinct, each shape the one drawn in its colour). The images are the synthetic world's
-shapes on one 112x112 grid of four 56-pixel cells (``PICTURE``: each object on 2x2 of the 16
-visual tokens, so every token shows one object's colour and a part of its shape): a visual token
-already joins a colour with its shape, so what a crossed look asks of the model is the join of
-the question's two words, matched against the image's tokens.
+colours distinct, each shape the one drawn in its colour) and the dense ``seen_checks``
+("<image> Checks: red circle? [yes]; blue circle? [no]; ...", four an image: drawn, crossed or
+absent looks). The images are the synthetic world's shapes on one 112x112 grid of four 56-pixel
+cells (``PICTURE``: each object on 2x2 of the 16 visual tokens, so every token shows one
+object's colour and a part of its shape): a visual token already joins a colour with its shape,
+so what a crossed look asks of the model is the join of the question's two words, matched
+against the image's tokens.
 
 Inits: ``random`` (``mcr.pretrain.run.BASE_SPEC`` from random weights), ``mimetic`` (the same with
 ``mimetic_attention=4``: each key-value group's first query head starts as its key head),
@@ -85,13 +87,15 @@ from mcr.pretrain.corpus import NO, YES, exists_in_words, listed_looks
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS_TASKS = ("control", "member", "exists", "crossed", "exists_crossed", "recall", "repeat")
-SEEN_TASKS = ("seen_exists", "seen_crossed", "seen_exists_crossed", "seen_repeat")
+SEEN_TASKS = ("seen_exists", "seen_crossed", "seen_exists_crossed", "seen_repeat", "seen_checks")
 TASKS = WORDS_TASKS + SEEN_TASKS
 DEFAULT_TASKS = ("control", "member", "exists", "recall")
 # held-out questions measured beside a task's own: "crossed" tells matching the pair from
 # finding its two words anywhere in the list, which answers every crossed look "yes"
 ALSO_MEASURED = {"exists": ("crossed",), "crossed": ("exists",), "exists_crossed": ("exists", "crossed")}
 ALSO_MEASURED |= {f"seen_{task}": tuple(f"seen_{t}" for t in also) for task, also in ALSO_MEASURED.items()}
+# the dense checks against the one-answer questions they are meant to teach
+ALSO_MEASURED["seen_checks"] = ("seen_exists_crossed", "seen_crossed")
 INITS = ("random", "mimetic", "base", "qwen2", "gpt2")
 WORDS_ONLY = ("qwen2", "gpt2")  # language models alone: no seen_ task
 # what each fresh init of the base's architecture changes in BASE_SPEC (``--spec`` adds more)
@@ -249,8 +253,28 @@ def seen(rng: random.Random, task: str, max_objects: int = 4) -> Pictured:
     if task == "repeat":
         looks, pieces = _again(rng, max_objects)
         return Pictured(picture(rng, looks), [("Shapes:", False), *pieces])
+    if task == "checks":
+        return checks(rng, max_objects)
     looks, asked, answer = ask(rng, task, max_objects)
     return Pictured(picture(rng, looks), (asked, answer))
+
+
+def checks(rng: random.Random, max_objects: int = 4) -> Pictured:
+    """``seen_checks``: four yes / no questions about one image of 2 or more looks, each answer
+    trained ("<image> Checks: red circle? [yes]; blue circle? [no]; ..."): a drawn look half the
+    time, a crossed one (a drawn colour with a drawn shape) a quarter, any absent one the rest:
+    the pair's decision asked four times an image, as ``repeat`` asks its recall."""
+    looks = rng.sample(LOOKS, rng.randint(2, max(2, max_objects)))
+    crossed = [(c, s) for c, _ in looks for _, s in looks if (c, s) not in looks]
+    absent = [look for look in LOOKS if look not in looks]
+    pieces: Segments = [("Checks:", False)]
+    for i in range(4):
+        chance = rng.random()
+        kind = looks if chance < 0.5 else crossed if chance < 0.75 and crossed else absent
+        color, shape = rng.choice(kind)
+        answer = YES if kind is looks else NO
+        pieces += [(f" {color} {shape}?", False), (f" {answer}", True), (";" if i < 3 else ".", False)]
+    return Pictured(picture(rng, looks), pieces)
 
 
 DENSE = {"repeat": repeat}  # tasks trained on several tokens of each example

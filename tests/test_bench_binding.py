@@ -308,3 +308,22 @@ def test_first_tasks_train_in_turn_before_a_seen_task_and_words_only_models_are_
     with pytest.raises(SystemExit):
         bench.main(["--tasks", "exists", "--first", "repeat", "member", "--first-steps", "1", "2", "3"])
     assert "one for each of the 2 --first tasks" in capsys.readouterr().err
+
+
+def test_seen_checks_ask_four_looks_an_image_each_answered_by_the_image():
+    """The dense yes / no task: four looks an image, "yes" exactly when drawn, a crossed look
+    (a drawn colour with a drawn shape) among the "no"s, and only the answers trained."""
+    bench = load_bench("binding")
+    kinds = {"drawn": 0, "crossed": 0, "absent": 0}
+    for i in range(100):
+        example = bench.draw_example(random.Random(i), "seen_checks")
+        drawn = drawn_looks(example.image)
+        assert 2 <= len(drawn) <= 4
+        segments = example.example[1:]
+        assert [trained for _, trained in segments] == [False, True, False] * 4
+        for (asked, _), (answer, _) in zip(segments[0::3], segments[1::3], strict=True):
+            color, shape = asked.strip(" ?").split(" ")
+            assert answer.strip() == (YES if (color, shape) in drawn else NO)
+            crossed = color in {c for c, _ in drawn} and shape in {s for _, s in drawn}
+            kinds["drawn" if (color, shape) in drawn else "crossed" if crossed else "absent"] += 1
+    assert 160 < kinds["drawn"] < 240 and kinds["crossed"] > 70 and kinds["absent"] > 70, kinds
