@@ -242,6 +242,11 @@ PICTURE = Layout("binding", ((112, 112),), cell=56)
 def picture(rng: random.Random, looks: list[tuple[str, str]]) -> Image.Image:
     """The looks drawn as the synthetic world draws them, each in a free cell of ``PICTURE``."""
     size, taken = PICTURE.image_sizes[0], []
+    cells = (size[0] // PICTURE.cell) * (size[1] // PICTURE.cell)
+    if len(looks) > cells:
+        raise ValueError(
+            f"{len(looks)} looks do not fit the {cells} cells of a seen_ image: --max-objects {cells} at most"
+        )
     objects = [SynthObject(shape, color, PICTURE.place(rng, size, taken)) for color, shape in looks]
     return render_image(SynthPost("scene", [], [], [], objects, size), rng)
 
@@ -249,7 +254,7 @@ def picture(rng: random.Random, looks: list[tuple[str, str]]) -> Image.Image:
 def seen(rng: random.Random, task: str, max_objects: int = 4) -> Pictured:
     """``seen_<task>``: ``task``'s question asked about an image of its looks instead of a list
     ("<image> Do you see the red circle?"; ``seen_repeat``: "<image> Shapes: blue [square]; red
-    [circle]; ...", each shape the one drawn in its colour)."""
+    [circle]; ...", each shape the one drawn in its colour; ``seen_checks``: ``checks``)."""
     if task == "repeat":
         looks, pieces = _again(rng, max_objects)
         return Pictured(picture(rng, looks), [("Shapes:", False), *pieces])

@@ -288,6 +288,8 @@ def test_seen_repeat_trains_the_shape_drawn_in_each_colour_after_the_images_toke
     assert trained == [4] * 20 + [1]
     with pytest.raises(ValueError, match="no one-token form"):
         bench.draw_example(random.Random(0), "seen_repeat", one_token=True)
+    with pytest.raises(ValueError, match="do not fit the 4 cells of a seen_ image"):
+        [bench.draw_example(random.Random(i), "seen_repeat", max_objects=6) for i in range(20)]
 
 
 def test_first_tasks_train_in_turn_before_a_seen_task_and_words_only_models_are_refused(tmp_path, capsys):
