@@ -198,6 +198,10 @@ def build_model(init: str, seed: int, work: Path, spec: dict | None = None):
     else:
         raise ValueError(f"unknown init {init!r}; known: {', '.join(INITS)}")
     model = transformers.AutoModelForImageTextToText.from_pretrained(path, dtype=torch.float32)
+    # a fresh model of another seed comes with its own tokenizer, whose image tokens have other
+    # ids: every run reads the base's, so the model is told the base's
+    for name, token in zip(("vision_start", "image", "vision_end"), VISION_TOKENS, strict=True):
+        setattr(model.config, f"{name}_token_id", tokenizer.convert_tokens_to_ids(token))
     return model, tokenizer
 
 

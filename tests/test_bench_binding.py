@@ -329,3 +329,15 @@ def test_seen_checks_ask_four_looks_an_image_each_answered_by_the_image():
             crossed = color in {c for c, _ in drawn} and shape in {s for _, s in drawn}
             kinds["drawn" if (color, shape) in drawn else "crossed" if crossed else "absent"] += 1
     assert 160 < kinds["drawn"] < 240 and kinds["crossed"] > 70 and kinds["absent"] > 70, kinds
+
+
+def test_a_fresh_model_of_any_seed_reads_the_base_tokenizers_image_tokens(tmp_path):
+    """Each seed's fresh model is built with its own tokenizer; the bench feeds the base's, so the
+    model must look for the base's image tokens (seed 1's own ids differ) and train on images."""
+    bench = load_bench("binding")
+    bench.main(
+        ["--tasks", "seen_repeat", "--inits", "mimetic", "--seeds", "1", "--steps", "1", "--every", "1",
+         "--batch", "2", "--threads", "1", "--out", str(tmp_path)]
+    )  # fmt: skip
+    model, tokenizer = bench.build_model("mimetic", 1, tmp_path / "again")
+    assert model.config.image_token_id == tokenizer.convert_tokens_to_ids("<|image_pad|>")
