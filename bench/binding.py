@@ -5,6 +5,8 @@
     python bench/binding.py --tasks exists --inits mimetic --first member --first-steps 1500
     python bench/binding.py --tasks seen_exists_crossed --inits mimetic --batch 128 --lr 2e-3 \
         --first repeat seen_repeat --first-steps 1000 400     # the pair in words, then images
+    python bench/binding.py --tasks seen_reasoned seen_checks --inits mimetic --batch 128 --lr 2e-3 \
+        --first repeat seen_repeat --first-steps 1000 400 --reuse-first --steps 1200 --every 200
 
 Grounding a named look needs a comparison: the question's words against what each image token
 shows. This bench asks the same of the language model alone, in words, where nothing about images
@@ -35,11 +37,13 @@ The ``seen_`` tasks ask the same about an image instead of a list, the step grou
 circle?") and the dense ``seen_repeat`` ("<image> Shapes: blue [square]; red [circle]; ...",
 colours distinct, each shape the one drawn in its colour) and the dense ``seen_checks``
 ("<image> Checks: red circle? [yes]; blue circle? [no]; ...", four an image: drawn, crossed or
-absent looks). The images are the synthetic world's shapes on one 112x112 grid of four 56-pixel
-cells (``PICTURE``: each object on 2x2 of the 16 visual tokens, so every token shows one
-object's colour and a part of its shape): a visual token already joins a colour with its shape,
-so what a crossed look asks of the model is the join of the question's two words, matched
-against the image's tokens.
+absent looks), and ``seen_reasoned``, the same images and questions with a step before each answer
+that recalls the shapes drawn in the named colour ("red circle? red is [square], [no]"; "none"
+when none is): the decision then compares two words of the text. The images are the synthetic
+world's shapes on one 112x112 grid of four 56-pixel cells (``PICTURE``: each object on 2x2 of the
+16 visual tokens, so every token shows one object's colour and a part of its shape): a visual
+token already joins a colour with its shape, so what a crossed look asks of the model is the
+join of the question's two words, matched against the image's tokens.
 
 Inits: ``random`` (``mcr.pretrain.run.BASE_SPEC`` from random weights), ``mimetic`` (the same with
 ``mimetic_attention=4``: each key-value group's first query head starts as its key head),
@@ -55,6 +59,9 @@ random weights: ``qwen2`` (Qwen2 with its own RoPE) and ``gpt2`` (learned absolu
 Tobin. Do you see the Kesia?"): the same questions, with the colour bound to its shape by the
 tokenizer, the control for whether joining two tokens is what a pair needs.
 
+``--reuse-first`` keeps each model after its ``--first`` tasks (under ``OUT/first``, named by the
+tasks, steps and settings) and starts later runs with the same ones from it.
+
 ``--mix TASK`` draws half of each step's examples from TASK (measured beside the run's own).
 
 ``--first TASK [TASK ...]`` trains each model on those tasks in turn, ``--first-steps`` each (one
@@ -64,13 +71,16 @@ as one token each (the comparison learned first, the join of two tokens left to 
 
 Training is the loss on the answer's first token (on every trained token of a dense task),
 AdamW at ``--lr``, batch ``--batch``, fp32, in a plain loop (on two cores: about 60 ms a step of
-16 lists, 0.4 s of 128, 1 s of 128 images); accuracy is greedy, of the trained tokens, on 512
-held-out lists or images.
+16 lists, 0.4 s of 128, 1 s of 128 images); accuracy is greedy, of the answers' trained tokens,
+on 512 held-out lists or images, each read after the gold text before it; ``steps``, where a
+task has them, the same of its steps; ``written`` (``seen_checks``, ``seen_reasoned``), of the
+answers again, with every trained token before them written by the model itself, as generated.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import time
@@ -87,7 +97,9 @@ from mcr.pretrain.corpus import NO, YES, exists_in_words, listed_looks
 
 ROOT = Path(__file__).resolve().parent.parent
 WORDS_TASKS = ("control", "member", "exists", "crossed", "exists_crossed", "recall", "repeat")
-SEEN_TASKS = ("seen_exists", "seen_crossed", "seen_exists_crossed", "seen_repeat", "seen_checks")
+SEEN_TASKS = (
+    "seen_exists", "seen_crossed", "seen_exists_crossed", "seen_repeat", "seen_checks", "seen_reasoned"
+)  # fmt: skip
 TASKS = WORDS_TASKS + SEEN_TASKS
 DEFAULT_TASKS = ("control", "member", "exists", "recall")
 # held-out questions measured beside a task's own: "crossed" tells matching the pair from
@@ -95,7 +107,9 @@ DEFAULT_TASKS = ("control", "member", "exists", "recall")
 ALSO_MEASURED = {"exists": ("crossed",), "crossed": ("exists",), "exists_crossed": ("exists", "crossed")}
 ALSO_MEASURED |= {f"seen_{task}": tuple(f"seen_{t}" for t in also) for task, also in ALSO_MEASURED.items()}
 # the dense checks against the one-answer questions they are meant to teach
-ALSO_MEASURED["seen_checks"] = ("seen_exists_crossed", "seen_crossed")
+ALSO_MEASURED["seen_checks"] = ALSO_MEASURED["seen_reasoned"] = ("seen_exists_crossed", "seen_crossed")
+# tasks whose answers follow the model's own written steps: measured as generated too (``written``)
+WRITTEN = ("seen_checks", "seen_reasoned")
 INITS = ("random", "mimetic", "base", "qwen2", "gpt2")
 WORDS_ONLY = ("qwen2", "gpt2")  # language models alone: no seen_ task
 # what each fresh init of the base's architecture changes in BASE_SPEC (``--spec`` adds more)
@@ -119,7 +133,10 @@ def one_token_looks(prompt: str) -> str:
     return prompt
 
 
-Segments = list[tuple[str, bool]]  # a dense example: text pieces, trained or not
+# a dense example: text pieces, each trained (True), not (False) or a STEP: a piece the model is
+# trained to write on the way to an answer ("red is [square]"), scored only as a step
+STEP = "step"
+Segments = list[tuple[str, bool | str]]
 Example = tuple[str, str] | Segments  # a (prompt, answer word) pair or a dense example
 
 
@@ -262,27 +279,37 @@ def seen(rng: random.Random, task: str, max_objects: int = 4) -> Pictured:
     if task == "repeat":
         looks, pieces = _again(rng, max_objects)
         return Pictured(picture(rng, looks), [("Shapes:", False), *pieces])
-    if task == "checks":
-        return checks(rng, max_objects)
+    if task in ("checks", "reasoned"):
+        return checks(rng, max_objects, reasoned=task == "reasoned")
     looks, asked, answer = ask(rng, task, max_objects)
     return Pictured(picture(rng, looks), (asked, answer))
 
 
-def checks(rng: random.Random, max_objects: int = 4) -> Pictured:
+def checks(rng: random.Random, max_objects: int = 4, reasoned: bool = False) -> Pictured:
     """``seen_checks``: four yes / no questions about one image of 2 or more looks, each answer
     trained ("<image> Checks: red circle? [yes]; blue circle? [no]; ..."): a drawn look half the
     time, a crossed one (a drawn colour with a drawn shape) a quarter, any absent one the rest:
-    the pair's decision asked four times an image, as ``repeat`` asks its recall."""
+    the pair's decision asked four times an image, as ``repeat`` asks its recall.
+
+    ``reasoned`` (``seen_reasoned``): the same images and questions, each answer after a step that
+    recalls the shapes drawn in the named colour, or "none" ("red circle? red is [square], [no]"),
+    as MRSI's visual-entailment step reads the image before it decides: the decision left is
+    two words of the text compared."""
     looks = rng.sample(LOOKS, rng.randint(2, max(2, max_objects)))
     crossed = [(c, s) for c, _ in looks for _, s in looks if (c, s) not in looks]
     absent = [look for look in LOOKS if look not in looks]
+    # the shapes drawn in each colour, in SHAPES' order ("circle and square" when two are)
+    drawn_in = {c: " and ".join(s for s in SHAPES if (c, s) in looks) for c, _ in looks}
     pieces: Segments = [("Checks:", False)]
     for i in range(4):
         chance = rng.random()
         kind = looks if chance < 0.5 else crossed if chance < 0.75 and crossed else absent
         color, shape = rng.choice(kind)
         answer = YES if kind is looks else NO
-        pieces += [(f" {color} {shape}?", False), (f" {answer}", True), (";" if i < 3 else ".", False)]
+        pieces.append((f" {color} {shape}?", False))
+        if reasoned:
+            pieces += [(f" {color} is", False), (f" {drawn_in.get(color, 'none')}", STEP), (",", False)]
+        pieces += [(f" {answer}", True), (";" if i < 3 else ".", False)]
     return Pictured(picture(rng, looks), pieces)
 
 
@@ -320,6 +347,7 @@ class Batch(NamedTuple):
     read: tuple[Any, Any]  # (rows, positions) where the loss is read: each predicts the next token
     targets: Any  # the tokens it is read against
     images: dict[str, Any]  # pixel_values and image_grid_thw of the pictured rows, or nothing
+    answers: Any  # of the read tokens, those of answers (the rest: STEP pieces)
 
 
 def encode(tokenizer, examples: list[Example | Pictured]) -> Batch:
@@ -337,7 +365,7 @@ def encode(tokenizer, examples: list[Example | Pictured]) -> Batch:
         merged = processor.merge_size**2
         visual_tokens = [int(grid.prod()) // merged for grid in images["image_grid_thw"]]
         start, pad, end = tokenizer.convert_tokens_to_ids(VISION_TOKENS)
-    ids_of, read = [], []  # read: (row, position, target) of every trained token
+    ids_of, read = [], []  # read: (row, position, target, an answer's) of every trained token
     for row, example in enumerate(examples):
         ids: list[int] = []
         if isinstance(example, Pictured):
@@ -345,21 +373,22 @@ def encode(tokenizer, examples: list[Example | Pictured]) -> Batch:
         if isinstance(example, tuple):  # (prompt, answer): the answer's first token
             ids += tokenizer(example[0])["input_ids"]
             ids_of.append(ids)
-            read.append((row, len(ids) - 1, tokenizer(" " + example[1])["input_ids"][0]))
+            read.append((row, len(ids) - 1, tokenizer(" " + example[1])["input_ids"][0], True))
             continue
         for text, trained in example:
             piece = tokenizer(text)["input_ids"]
             if trained:
-                read += [(row, len(ids) + offset - 1, token) for offset, token in enumerate(piece)]
+                answer = trained is not STEP
+                read += [(row, len(ids) + offset - 1, token, answer) for offset, token in enumerate(piece)]
             ids += piece
         ids_of.append(ids)
-    rows, positions, targets = (torch.tensor(column) for column in zip(*read, strict=True))
+    rows, positions, targets, answers = (torch.tensor(column) for column in zip(*read, strict=True))
     width = max(map(len, ids_of))
     ids = torch.full((len(examples), width), tokenizer.pad_token_id)
     mask = torch.zeros((len(examples), width), dtype=torch.long)
     for i, row_ids in enumerate(ids_of):
         ids[i, : len(row_ids)], mask[i, : len(row_ids)] = torch.tensor(row_ids), 1
-    return Batch(ids, mask, (rows, positions), targets, images)
+    return Batch(ids, mask, (rows, positions), targets, images, answers)
 
 
 def answer_logits(model, batch: Batch):
@@ -367,15 +396,38 @@ def answer_logits(model, batch: Batch):
     return model(input_ids=batch.ids, attention_mask=batch.mask, **batch.images).logits[rows, positions]
 
 
+def written_accuracy(model, batch: Batch) -> float:
+    """Of the answers' tokens, greedy, with every trained token before them (steps and earlier
+    answers) the model's own, written in turn as it would generate them; the untrained text
+    between them stays the example's, and each written piece keeps its gold's number of tokens."""
+    import torch
+
+    rows, positions = batch.read
+    ids, predicted = batch.ids.clone(), torch.empty_like(batch.targets)
+    order = torch.empty_like(rows)  # each trained token's place among its row's (read in order)
+    for row in rows.unique():
+        mine = (rows == row).nonzero().squeeze(1)
+        order[mine] = torch.arange(len(mine))
+    with torch.no_grad():
+        for k in range(int(order.max()) + 1):
+            now = order == k
+            logits = model(input_ids=ids, attention_mask=batch.mask, **batch.images).logits
+            predicted[now] = logits[rows[now], positions[now]].argmax(-1)
+            ids[rows[now], positions[now] + 1] = predicted[now]
+    right = predicted[batch.answers] == batch.targets[batch.answers]
+    return round(right.float().mean().item(), 3)
+
+
 def train(
     model, tokenizer, draw: Callable[[random.Random], Example], *, steps: int, batch: int,
     lr: float, seed: int, every: int, held_out: int = 512,
     also: dict[str, Callable[[random.Random], Example]] | None = None,
-    held_out_draw: Callable[[random.Random], Example] | None = None,
+    held_out_draw: Callable[[random.Random], Example] | None = None, written: bool = False,
 ) -> list[dict]:  # fmt: skip
-    """Train on the answers (``encode``); the held-out accuracy every ``every`` steps (of the
-    trained tokens, on ``held_out_draw``'s examples, ``draw``'s by default), and that of each of
-    ``also``'s questions."""
+    """Train on the trained tokens (``encode``); the held-out accuracy every ``every`` steps (of
+    the answers' tokens, on ``held_out_draw``'s examples, ``draw``'s by default; ``steps``: of the
+    STEP pieces', where there are any; ``written``: the answers as generated, ``written_accuracy``),
+    and that of each of ``also``'s questions."""
     import torch
 
     def held_out_set(draw_one):
@@ -384,12 +436,13 @@ def train(
     test = held_out_set(held_out_draw or draw)
     others = {name: held_out_set(d) for name, d in (also or {}).items()}
 
-    def accuracy(batch) -> float:
+    def accuracy(batch, of_answers: bool = True) -> float:
         model.eval()
+        chosen = batch.answers if of_answers else ~batch.answers
         with torch.no_grad():
-            right = (answer_logits(model, batch).argmax(-1) == batch.targets).float().mean().item()
+            right = answer_logits(model, batch).argmax(-1)[chosen] == batch.targets[chosen]
         model.train()
-        return round(right, 3)
+        return round(right.float().mean().item(), 3)
 
     rng, curve, losses, began = random.Random(seed), [], [], time.perf_counter()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
@@ -403,6 +456,12 @@ def train(
         losses.append(loss.item())
         if step % every == 0:
             point = {"step": step, "loss": round(sum(losses[-every:]) / every, 3), "accuracy": accuracy(test)}
+            if not test.answers.all():
+                point["steps"] = accuracy(test, of_answers=False)
+            if written:
+                model.eval()
+                point["written"] = written_accuracy(model, test)
+                model.train()
             point.update({name: accuracy(batch) for name, batch in others.items()})
             curve.append({**point, "seconds": round(time.perf_counter() - began)})
             print(json.dumps(curve[-1]), flush=True)
@@ -447,6 +506,41 @@ def parse_spec(items: list[str]) -> dict:
     return spec
 
 
+def train_first(
+    model, tokenizer, args, first_steps: list[int], init: str, seed: int, kept_in: Path
+) -> list[dict]:
+    """Train ``model`` on each ``--first`` task in turn; each stage's curve (its last step). With
+    ``--reuse-first`` the trained model is kept under ``kept_in``, named by what made it, and
+    loaded instead of trained again (each stage's rng and optimizer start afresh, so the run that
+    follows is the one it would be)."""
+    import torch
+
+    one_token = args.one_token or args.first_one_token
+    made_by = {
+        "init": init, "seed": seed, "spec": args.spec, "first": args.first, "steps": first_steps,
+        "batch": args.batch, "lr": args.lr, "max_objects": args.max_objects, "one_token": one_token,
+    }  # fmt: skip
+    kept = kept_in / hashlib.sha1(json.dumps(made_by).encode()).hexdigest()[:12]
+    reuse = args.reuse_first and bool(args.first)
+    if reuse and (kept / "stages.json").exists():
+        print(f"-- first {', '.join(args.first)}: the model kept in {kept}", flush=True)
+        model.load_state_dict(torch.load(kept / "model.pt"))
+        return json.loads((kept / "stages.json").read_text())["curves"]
+    before = []
+    for first, steps in zip(args.first, first_steps, strict=True):
+        print(f"-- first {first}, {steps} steps", flush=True)
+        curve = train(
+            model, tokenizer, lambda rng, t=first: draw_example(rng, t, args.max_objects, one_token),
+            steps=steps, batch=args.batch, lr=args.lr, seed=seed, every=steps,
+        )  # fmt: skip
+        before.append({"task": first, "curve": curve})
+    if reuse:
+        kept.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), kept / "model.pt")
+        (kept / "stages.json").write_text(json.dumps({**made_by, "curves": before}, indent=1))
+    return before
+
+
 def main(argv: list[str] | None = None) -> None:
     import torch
 
@@ -475,12 +569,17 @@ def main(argv: list[str] | None = None) -> None:
         "--first-one-token", action="store_true", help="write the looks of --first as one word each"
     )
     parser.add_argument(
+        "--reuse-first", action="store_true",
+        help="keep each model after its --first tasks under OUT/first and start from it when the same "
+        "tasks, steps and settings were trained before",
+    )  # fmt: skip
+    parser.add_argument(
         "--mix", choices=TASKS, help="a task to draw half of each run's examples from (measured beside)"
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="outputs/binding")
     args = parser.parse_args(argv)
-    spec, one, first_one = parse_spec(args.spec), args.one_token, args.first_one_token
+    spec, one = parse_spec(args.spec), args.one_token
     first_steps = args.first_steps * len(args.first) if len(args.first_steps) == 1 else args.first_steps
     if len(first_steps) != len(args.first):
         parser.error(f"--first-steps: give one count, or one for each of the {len(args.first)} --first tasks")
@@ -497,15 +596,7 @@ def main(argv: list[str] | None = None) -> None:
             for seed in args.seeds:
                 print(f"== {task} / {init} / seed {seed}", flush=True)
                 model, tokenizer = build_model(init, seed, out / "models", spec)
-                before = []
-                for first, steps in zip(args.first, first_steps, strict=True):
-                    print(f"-- first {first}, {steps} steps", flush=True)
-                    curve = train(
-                        model, tokenizer,
-                        lambda rng, t=first: draw_example(rng, t, args.max_objects, one or first_one),
-                        steps=steps, batch=args.batch, lr=args.lr, seed=seed, every=steps,
-                    )  # fmt: skip
-                    before.append({"task": first, "curve": curve})
+                before = train_first(model, tokenizer, args, first_steps, init, seed, out / "first")
                 also = {
                     name: lambda rng, t=name: draw_example(rng, t, args.max_objects, one)
                     for name in (*ALSO_MEASURED.get(task, ()), *([args.mix] if args.mix else []))
@@ -519,6 +610,7 @@ def main(argv: list[str] | None = None) -> None:
                     model, tokenizer, draw,
                     held_out_draw=lambda rng, t=task: draw_example(rng, t, args.max_objects, one),
                     steps=args.steps, batch=args.batch, lr=args.lr, seed=seed, every=args.every, also=also,
+                    written=task in WRITTEN,
                 )  # fmt: skip
                 start = " ".join([init, *args.spec, *(["one-token looks"] if one else [])])
                 if args.mix:

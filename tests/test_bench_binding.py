@@ -73,10 +73,11 @@ def test_the_loop_trains_the_answers_first_token_and_learns_the_control(tmp_path
     encoded batch points at each prompt's last token and each answer's first."""
     bench = load_bench("binding")
     model, tokenizer = bench.build_model("base", 0, tmp_path)
-    ids, mask, (rows, last), answers, images = bench.encode(
+    ids, mask, (rows, last), answers, images, of_answers = bench.encode(
         tokenizer, [("Objects: red circle. Do you see red?", YES), ("Do?", NO)]
     )
     assert images == {}  # words only: no pixels for the model
+    assert of_answers.all()  # no steps: every trained token is an answer's
     assert rows.tolist() == [0, 1]
     assert int(mask[1].sum()) == int(last[1]) + 1 and int(last[0]) == int(mask[0].sum()) - 1
     assert ids[1, int(last[1]) + 1 :].eq(tokenizer.pad_token_id).all()
@@ -341,3 +342,115 @@ def test_a_fresh_model_of_any_seed_reads_the_base_tokenizers_image_tokens(tmp_pa
     )  # fmt: skip
     model, tokenizer = bench.build_model("mimetic", 1, tmp_path / "again")
     assert model.config.image_token_id == tokenizer.convert_tokens_to_ids("<|image_pad|>")
+
+
+def test_seen_reasoned_asks_the_checks_questions_each_after_recalling_the_named_colours_shapes():
+    """The reasoned checks draw the same images and questions as ``seen_checks`` for a seed; each
+    answer follows a STEP that names the shapes the image draws in the asked colour ("none" when
+    it draws none), and the answer is that step's shape compared with the asked one."""
+    bench = load_bench("binding")
+    two_shapes = 0
+    for i in range(100):
+        checks = bench.draw_example(random.Random(i), "seen_checks")
+        reasoned = bench.draw_example(random.Random(i), "seen_reasoned")
+        assert checks.image.tobytes() == reasoned.image.tobytes()
+        drawn = drawn_looks(reasoned.image)
+        segments = reasoned.example[1:]
+        roles = [trained for _, trained in segments]
+        assert roles == [False, False, bench.STEP, False, True, False] * 4
+        pairs = zip(checks.example[1::3], checks.example[2::3], strict=True)
+        asked_checks = [(asked, answer) for (asked, _), (answer, _) in pairs]
+        for j in range(4):
+            asked, named, step, _, answer, _ = (text for text, _ in segments[6 * j : 6 * j + 6])
+            assert (asked, answer) == asked_checks[j]
+            color, shape = asked.strip(" ?").split(" ")
+            assert named == f" {color} is"
+            in_color = [s for s in SHAPES if (color, s) in drawn]
+            assert step.strip() == (" and ".join(in_color) or "none")
+            assert answer.strip() == (YES if shape in in_color else NO)
+            two_shapes += len(in_color) > 1
+    assert two_shapes > 0  # a colour drawn twice is recalled with both its shapes
+
+
+class AnswersFromTheStep:
+    """A stand-in model, to test how answers are read: after "is" it writes circle; after the
+    step (at the comma) it says yes when the step just written is circle, else no; after yes's
+    first token, its second. Every other prediction is token 0."""
+
+    def __init__(self, tokenizer):
+        self.after_is = {tokenizer(" is")["input_ids"][-1]: tokenizer(" circle")["input_ids"][0]}
+        self.comma, self.circle = tokenizer(",")["input_ids"][0], tokenizer(" circle")["input_ids"][0]
+        self.yes, self.no = tokenizer(" yes")["input_ids"], tokenizer(" no")["input_ids"][0]
+
+    def __call__(self, input_ids, attention_mask, **images):
+        from types import SimpleNamespace
+
+        import torch
+
+        predicted = torch.zeros_like(input_ids)
+        for is_token, shape in self.after_is.items():
+            predicted[input_ids == is_token] = shape
+        before = torch.roll(input_ids, 1, dims=1)
+        at_comma = input_ids == self.comma
+        predicted[at_comma & (before == self.circle)] = self.yes[0]
+        predicted[at_comma & (before != self.circle)] = self.no
+        predicted[input_ids == self.yes[0]] = self.yes[1]
+        logits = torch.nn.functional.one_hot(predicted, num_classes=int(input_ids.max()) + 2).float()
+        return SimpleNamespace(logits=logits)
+
+
+def test_written_answers_follow_the_models_own_steps_where_teacher_forcing_gives_it_the_gold():
+    """Teacher-forced, an answer is read after the gold step; written, after the step the model
+    wrote itself. A model that writes circle as a step's first token and decides from the step's
+    last says yes, written, after every one-token step and no after "none" (two tokens: circle
+    and token 0); teacher-forced, it says yes exactly where the gold step is circle. The STEP
+    tokens are not counted among the answers."""
+    from transformers import AutoTokenizer
+
+    from mcr.shipped import resolve_model_path
+
+    bench = load_bench("binding")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("mcr:tiny-base"))
+    examples = [bench.draw_example(random.Random(i), "seen_reasoned") for i in range(60)]
+    examples = [e for e in examples if not any(" and " in text for text, _ in e.example)][:20]
+    batch = bench.encode(tokenizer, examples)
+    steps = [text.strip() for e in examples for text, role in e.example if role == bench.STEP]
+    answers = [text.strip() for e in examples for text, role in e.example if role is True]
+    assert int((~batch.answers).sum()) == sum(len(tokenizer(f" {s}")["input_ids"]) for s in steps)
+    yes = answers.count(YES)
+    assert 0 < yes < len(answers)
+    model = AnswersFromTheStep(tokenizer)
+    tokens = 2 * yes + answers.count(NO)  # " yes" is two tokens, " no" one
+    assert steps.count("none") > 0 and tokens > len(answers)
+    written = 2 * yes + steps.count("none")  # yes after every drawn shape, no after "none"
+    assert bench.written_accuracy(model, batch) == round(written / tokens, 3)
+    # teacher-forced: yes's first token right when the gold step is circle, its second always; no
+    # right when the gold step is not circle
+    right = sum(
+        (2 if step == "circle" else 1) if answer == YES else int(step != "circle")
+        for step, answer in zip(steps, answers, strict=True)
+    )
+    logits = bench.answer_logits(model, batch).argmax(-1)
+    forced = (logits[batch.answers] == batch.targets[batch.answers]).float().mean().item()
+    assert round(forced, 3) == round(right / tokens, 3)
+    assert round(forced, 3) != bench.written_accuracy(model, batch)
+
+
+def test_reuse_first_keeps_the_model_after_its_first_tasks_and_starts_the_same_run_from_it(tmp_path, capsys):
+    """A second run with the same first tasks and settings loads the kept model instead of
+    training them again and gives the same curve; other first steps train (and keep) anew."""
+    bench = load_bench("binding")
+    run = ["--tasks", "exists", "--inits", "mimetic", "--steps", "4", "--every", "2", "--batch", "4",
+           "--first", "repeat", "member", "--threads", "1", "--reuse-first",
+           "--out", str(tmp_path)]  # fmt: skip
+    curves = []
+    for first_steps in (["3", "2"], ["3", "2"], ["3", "1"]):
+        bench.main([*run, "--first-steps", *first_steps])
+        (result,) = json.loads((tmp_path / "results.json").read_text())["results"]
+        curves.append((result["curve"], result["first"], result["init"]))
+    out = capsys.readouterr().out
+    assert out.count("the model kept in") == 1 and out.count("-- first repeat, 3 steps") == 2
+    assert [c["accuracy"] for c in curves[1][0]] == [c["accuracy"] for c in curves[0][0]]
+    assert curves[1][1:] == curves[0][1:]
+    assert curves[2][2] == "mimetic, 3 steps of repeat then 1 steps of member first"
+    assert len(list((tmp_path / "first").iterdir())) == 2
