@@ -74,7 +74,9 @@ AdamW at ``--lr``, batch ``--batch``, fp32, in a plain loop (on two cores: about
 16 lists, 0.4 s of 128, 1 s of 128 images); accuracy is greedy, of the answers' trained tokens,
 on 512 held-out lists or images, each read after the gold text before it; ``steps``, where a
 task has them, the same of its steps; ``written`` (``seen_checks``, ``seen_reasoned``), of the
-answers again, with every trained token before them written by the model itself, as generated.
+answers again, with every trained token before them written by the model itself, as generated
+(and so are the questions measured beside them: ``seen_checks_crossed`` and
+``seen_reasoned_crossed`` ask crossed looks only).
 """
 
 from __future__ import annotations
@@ -98,7 +100,8 @@ from mcr.pretrain.corpus import NO, YES, exists_in_words, listed_looks
 ROOT = Path(__file__).resolve().parent.parent
 WORDS_TASKS = ("control", "member", "exists", "crossed", "exists_crossed", "recall", "repeat")
 SEEN_TASKS = (
-    "seen_exists", "seen_crossed", "seen_exists_crossed", "seen_repeat", "seen_checks", "seen_reasoned"
+    "seen_exists", "seen_crossed", "seen_exists_crossed", "seen_repeat", "seen_checks", "seen_reasoned",
+    "seen_checks_crossed", "seen_reasoned_crossed",
 )  # fmt: skip
 TASKS = WORDS_TASKS + SEEN_TASKS
 DEFAULT_TASKS = ("control", "member", "exists", "recall")
@@ -107,7 +110,8 @@ DEFAULT_TASKS = ("control", "member", "exists", "recall")
 ALSO_MEASURED = {"exists": ("crossed",), "crossed": ("exists",), "exists_crossed": ("exists", "crossed")}
 ALSO_MEASURED |= {f"seen_{task}": tuple(f"seen_{t}" for t in also) for task, also in ALSO_MEASURED.items()}
 # the dense checks against the one-answer questions they are meant to teach
-ALSO_MEASURED["seen_checks"] = ALSO_MEASURED["seen_reasoned"] = ("seen_exists_crossed", "seen_crossed")
+ALSO_MEASURED["seen_checks"] = ("seen_exists_crossed", "seen_crossed", "seen_checks_crossed")
+ALSO_MEASURED["seen_reasoned"] = ("seen_reasoned_crossed",)
 # tasks whose answers follow the model's own written steps: measured as generated too (``written``)
 WRITTEN = ("seen_checks", "seen_reasoned")
 INITS = ("random", "mimetic", "base", "qwen2", "gpt2")
@@ -279,13 +283,16 @@ def seen(rng: random.Random, task: str, max_objects: int = 4) -> Pictured:
     if task == "repeat":
         looks, pieces = _again(rng, max_objects)
         return Pictured(picture(rng, looks), [("Shapes:", False), *pieces])
-    if task in ("checks", "reasoned"):
-        return checks(rng, max_objects, reasoned=task == "reasoned")
+    if task.removesuffix("_crossed") in ("checks", "reasoned"):
+        reasoned, crossed = task.startswith("reasoned"), task.endswith("_crossed")
+        return checks(rng, max_objects, reasoned=reasoned, crossed=crossed)
     looks, asked, answer = ask(rng, task, max_objects)
     return Pictured(picture(rng, looks), (asked, answer))
 
 
-def checks(rng: random.Random, max_objects: int = 4, reasoned: bool = False) -> Pictured:
+def checks(
+    rng: random.Random, max_objects: int = 4, reasoned: bool = False, crossed: bool = False
+) -> Pictured:
     """``seen_checks``: four yes / no questions about one image of 2 or more looks, each answer
     trained ("<image> Checks: red circle? [yes]; blue circle? [no]; ..."): a drawn look half the
     time, a crossed one (a drawn colour with a drawn shape) a quarter, any absent one the rest:
@@ -294,16 +301,24 @@ def checks(rng: random.Random, max_objects: int = 4, reasoned: bool = False) -> 
     ``reasoned`` (``seen_reasoned``): the same images and questions, each answer after a step that
     recalls the shapes drawn in the named colour, or "none" ("red circle? red is [square], [no]"),
     as MRSI's visual-entailment step reads the image before it decides: the decision left is
-    two words of the text compared."""
-    looks = rng.sample(LOOKS, rng.randint(2, max(2, max_objects)))
-    crossed = [(c, s) for c, _ in looks for _, s in looks if (c, s) not in looks]
+    two words of the text compared.
+
+    ``crossed`` (``seen_checks_crossed``, ``seen_reasoned_crossed``, measured beside them): every
+    look asked is crossed, every answer "no", on images drawn until they have a crossed look."""
+    looks, crossed_looks = [], []
+    while not crossed_looks:
+        looks = rng.sample(LOOKS, rng.randint(2, max(2, max_objects)))
+        crossed_looks = [(c, s) for c, _ in looks for _, s in looks if (c, s) not in looks]
+        if not crossed:  # the checks' own draw: one image, crossed looks asked where it has any
+            break
     absent = [look for look in LOOKS if look not in looks]
     # the shapes drawn in each colour, in SHAPES' order ("circle and square" when two are)
     drawn_in = {c: " and ".join(s for s in SHAPES if (c, s) in looks) for c, _ in looks}
     pieces: Segments = [("Checks:", False)]
     for i in range(4):
         chance = rng.random()
-        kind = looks if chance < 0.5 else crossed if chance < 0.75 and crossed else absent
+        kind = looks if chance < 0.5 else crossed_looks if chance < 0.75 and crossed_looks else absent
+        kind = crossed_looks if crossed else kind
         color, shape = rng.choice(kind)
         answer = YES if kind is looks else NO
         pieces.append((f" {color} {shape}?", False))
@@ -427,7 +442,7 @@ def train(
     """Train on the trained tokens (``encode``); the held-out accuracy every ``every`` steps (of
     the answers' tokens, on ``held_out_draw``'s examples, ``draw``'s by default; ``steps``: of the
     STEP pieces', where there are any; ``written``: the answers as generated, ``written_accuracy``),
-    and that of each of ``also``'s questions."""
+    and that of each of ``also``'s questions (as generated too, with ``written``)."""
     import torch
 
     def held_out_set(draw_one):
@@ -462,7 +477,10 @@ def train(
                 model.eval()
                 point["written"] = written_accuracy(model, test)
                 model.train()
-            point.update({name: accuracy(batch) for name, batch in others.items()})
+            model.eval()
+            measure = (lambda b: written_accuracy(model, b)) if written else accuracy
+            point.update({name: measure(batch) for name, batch in others.items()})
+            model.train()
             curve.append({**point, "seconds": round(time.perf_counter() - began)})
             print(json.dumps(curve[-1]), flush=True)
     return curve

@@ -454,3 +454,20 @@ def test_reuse_first_keeps_the_model_after_its_first_tasks_and_starts_the_same_r
     assert curves[1][1:] == curves[0][1:]
     assert curves[2][2] == "mimetic, 3 steps of repeat then 1 steps of member first"
     assert len(list((tmp_path / "first").iterdir())) == 2
+
+
+@pytest.mark.parametrize("task", ["seen_checks_crossed", "seen_reasoned_crossed"])
+def test_the_crossed_checks_ask_only_crossed_looks(task):
+    """Measured beside the checks: every asked look joins a drawn colour with a drawn shape and is
+    not drawn, so every answer is "no"; images without a crossed look are drawn again."""
+    bench = load_bench("binding")
+    for i in range(60):
+        example = bench.draw_example(random.Random(i), task)
+        drawn = drawn_looks(example.image)
+        asked = [text for text, _ in example.example if text.endswith("?")]
+        answers = [text.strip() for text, role in example.example if role is True]
+        assert len(asked) == 4 and answers == [NO] * 4
+        for look in asked:
+            color, shape = look.strip(" ?").split(" ")
+            assert (color, shape) not in drawn
+            assert color in {c for c, _ in drawn} and shape in {s for _, s in drawn}
