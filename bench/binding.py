@@ -72,7 +72,7 @@ as one token each (the comparison learned first, the join of two tokens left to 
 Training is the loss on the answer's first token (on every trained token of a dense task),
 AdamW at ``--lr``, batch ``--batch``, fp32, in a plain loop (on two cores: about 60 ms a step of
 16 lists, 0.4 s of 128, 1 s of 128 images); accuracy is greedy, of the answers' trained tokens,
-on 512 held-out lists or images, each read after the gold text before it; ``steps``, where a
+on 512 held-out lists or images (``--held-out``), each read after the gold text before it; ``steps``, where a
 task has them, the same of its steps; ``written`` (``seen_checks``, ``seen_reasoned``), of the
 answers again, with every trained token before them written by the model itself, as generated
 (and so are the questions measured beside them: ``seen_checks_crossed`` and
@@ -423,12 +423,18 @@ def written_accuracy(model, batch: Batch) -> float:
     for row in rows.unique():
         mine = (rows == row).nonzero().squeeze(1)
         order[mine] = torch.arange(len(mine))
+    # where each predicted token goes: the next slot, where the row's text has one (a question's
+    # one answer is read at the prompt's last token and written nowhere)
+    slots = positions + 1
+    in_text = slots < ids.shape[1]
+    in_text[in_text.clone()] = batch.mask[rows[in_text], slots[in_text]].bool()
     with torch.no_grad():
         for k in range(int(order.max()) + 1):
             now = order == k
             logits = model(input_ids=ids, attention_mask=batch.mask, **batch.images).logits
             predicted[now] = logits[rows[now], positions[now]].argmax(-1)
-            ids[rows[now], positions[now] + 1] = predicted[now]
+            write = now & in_text
+            ids[rows[write], slots[write]] = predicted[write]
     right = predicted[batch.answers] == batch.targets[batch.answers]
     return round(right.float().mean().item(), 3)
 
@@ -452,12 +458,13 @@ def train(
     others = {name: held_out_set(d) for name, d in (also or {}).items()}
 
     def accuracy(batch, of_answers: bool = True) -> float:
-        model.eval()
         chosen = batch.answers if of_answers else ~batch.answers
         with torch.no_grad():
             right = answer_logits(model, batch).argmax(-1)[chosen] == batch.targets[chosen]
-        model.train()
         return round(right.float().mean().item(), 3)
+
+    def as_generated(batch) -> float:
+        return written_accuracy(model, batch)
 
     rng, curve, losses, began = random.Random(seed), [], [], time.perf_counter()
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
@@ -470,15 +477,13 @@ def train(
         optimizer.step()
         losses.append(loss.item())
         if step % every == 0:
+            model.eval()
             point = {"step": step, "loss": round(sum(losses[-every:]) / every, 3), "accuracy": accuracy(test)}
             if not test.answers.all():
                 point["steps"] = accuracy(test, of_answers=False)
             if written:
-                model.eval()
-                point["written"] = written_accuracy(model, test)
-                model.train()
-            model.eval()
-            measure = (lambda b: written_accuracy(model, b)) if written else accuracy
+                point["written"] = as_generated(test)
+            measure = as_generated if written else accuracy
             point.update({name: measure(batch) for name, batch in others.items()})
             model.train()
             curve.append({**point, "seconds": round(time.perf_counter() - began)})
@@ -549,7 +554,7 @@ def train_first(
         print(f"-- first {first}, {steps} steps", flush=True)
         curve = train(
             model, tokenizer, lambda rng, t=first: draw_example(rng, t, args.max_objects, one_token),
-            steps=steps, batch=args.batch, lr=args.lr, seed=seed, every=steps,
+            steps=steps, batch=args.batch, lr=args.lr, seed=seed, every=steps, held_out=args.held_out,
         )  # fmt: skip
         before.append({"task": first, "curve": curve})
     if reuse:
@@ -594,6 +599,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--mix", choices=TASKS, help="a task to draw half of each run's examples from (measured beside)"
     )
+    parser.add_argument("--held-out", type=int, default=512, help="held-out examples each measure reads")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="outputs/binding")
     args = parser.parse_args(argv)
@@ -628,7 +634,7 @@ def main(argv: list[str] | None = None) -> None:
                     model, tokenizer, draw,
                     held_out_draw=lambda rng, t=task: draw_example(rng, t, args.max_objects, one),
                     steps=args.steps, batch=args.batch, lr=args.lr, seed=seed, every=args.every, also=also,
-                    written=task in WRITTEN,
+                    written=task in WRITTEN, held_out=args.held_out,
                 )  # fmt: skip
                 start = " ".join([init, *args.spec, *(["one-token looks"] if one else [])])
                 if args.mix:

@@ -471,3 +471,18 @@ def test_the_crossed_checks_ask_only_crossed_looks(task):
             color, shape = look.strip(" ?").split(" ")
             assert (color, shape) not in drawn
             assert color in {c for c, _ in drawn} and shape in {s for _, s in drawn}
+
+
+def test_a_reasoned_run_measures_its_steps_and_its_answers_as_generated(tmp_path):
+    """The reasoned checks report the answers after gold steps, the steps themselves, the answers
+    after the model's own steps, and the crossed looks alone as generated; the checks beside them
+    report theirs as generated too."""
+    bench = load_bench("binding")
+    bench.main(
+        ["--tasks", "seen_reasoned", "seen_checks", "--inits", "mimetic", "--steps", "1", "--every", "1",
+         "--batch", "2", "--held-out", "6", "--threads", "1", "--out", str(tmp_path)]
+    )  # fmt: skip
+    reasoned, checks = json.loads((tmp_path / "results.json").read_text())["results"]
+    assert {"accuracy", "steps", "written", "seen_reasoned_crossed"} <= set(reasoned["curve"][0])
+    assert {"written", "seen_checks_crossed", "seen_crossed"} <= set(checks["curve"][0])
+    assert "steps" not in checks["curve"][0]  # no step in the plain checks
