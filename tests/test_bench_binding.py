@@ -191,7 +191,9 @@ def test_repeat_trains_each_shape_of_the_repeat_read_at_its_colour():
     bench = load_bench("binding")
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("mcr:tiny-base"))
     examples = [bench.draw_example(random.Random(i), "repeat") for i in range(50)]
-    ids, _, (rows, positions), targets, _ = bench.encode(tokenizer, examples)
+    batch = bench.encode(tokenizer, examples)
+    ids, (rows, positions), targets = batch.ids, batch.read, batch.targets
+    assert batch.answers.all()  # every shape of the repeat is an answer: no steps
     trained_per_row = [0] * len(examples)
     for row, position, target in zip(rows.tolist(), positions.tolist(), targets.tolist(), strict=True):
         text = "".join(t for t, _ in examples[row])
