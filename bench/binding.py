@@ -542,6 +542,7 @@ def train_first(
     made_by = {
         "init": init, "seed": seed, "spec": args.spec, "first": args.first, "steps": first_steps,
         "batch": args.batch, "lr": args.lr, "max_objects": args.max_objects, "one_token": one_token,
+        "held_out": args.held_out,  # the kept curves were measured on this many examples
     }  # fmt: skip
     kept = kept_in / hashlib.sha1(json.dumps(made_by).encode()).hexdigest()[:12]
     reuse = args.reuse_first and bool(args.first)
