@@ -84,6 +84,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import random
 import time
 from collections.abc import Callable
@@ -543,6 +544,8 @@ def train_first(
         "init": init, "seed": seed, "spec": args.spec, "first": args.first, "steps": first_steps,
         "batch": args.batch, "lr": args.lr, "max_objects": args.max_objects, "one_token": one_token,
         "held_out": args.held_out,  # the kept curves were measured on this many examples
+        # a model trained on another numerical path is another model
+        "path": {k: os.environ.get(k) for k in ("ATEN_CPU_CAPABILITY", "MKL_CBWR")},
     }  # fmt: skip
     kept = kept_in / hashlib.sha1(json.dumps(made_by).encode()).hexdigest()[:12]
     reuse = args.reuse_first and bool(args.first)

@@ -438,9 +438,12 @@ def test_written_answers_follow_the_models_own_steps_where_teacher_forcing_gives
     assert round(forced, 3) != bench.written_accuracy(model, batch)
 
 
-def test_reuse_first_keeps_the_model_after_its_first_tasks_and_starts_the_same_run_from_it(tmp_path, capsys):
+def test_reuse_first_keeps_the_model_after_its_first_tasks_and_starts_the_same_run_from_it(
+    tmp_path, capsys, monkeypatch
+):
     """A second run with the same first tasks and settings loads the kept model instead of
-    training them again and gives the same curve; other first steps train (and keep) anew."""
+    training them again and gives the same curve; other first steps, or another numerical path,
+    train (and keep) anew."""
     bench = load_bench("binding")
     run = ["--tasks", "exists", "--inits", "mimetic", "--steps", "4", "--every", "2", "--batch", "4",
            "--first", "repeat", "member", "--threads", "1", "--reuse-first",
@@ -456,6 +459,10 @@ def test_reuse_first_keeps_the_model_after_its_first_tasks_and_starts_the_same_r
     assert curves[1][1:] == curves[0][1:]
     assert curves[2][2] == "mimetic, 3 steps of repeat then 1 steps of member first"
     assert len(list((tmp_path / "first").iterdir())) == 2
+    monkeypatch.setenv("ATEN_CPU_CAPABILITY", "default")
+    bench.main([*run, "--first-steps", "3", "2"])
+    assert "the model kept in" not in capsys.readouterr().out
+    assert len(list((tmp_path / "first").iterdir())) == 3
 
 
 @pytest.mark.parametrize("task", ["seen_checks_crossed", "seen_reasoned_crossed"])
