@@ -1,17 +1,19 @@
-"""The colour a box shows, read from the pixels, and the styles that name what the image shows
-(visual_evidence, pointing)."""
+"""The colour a box shows and the objects an image draws, read from the pixels, and the styles
+that name what the image shows (visual_evidence, pointing, recall)."""
 
 from __future__ import annotations
 
+import io
 import random
 import re
 
+import pytest
 from PIL import Image, ImageDraw
 
-from mcr.benchmarks.gmner.looks import region_colour
+from mcr.benchmarks.gmner.looks import drawn_objects, region_colour, shapes_in_colour
 from mcr.benchmarks.gmner.release import load_twitter_gmner
 from mcr.benchmarks.gmner.rows import sft_example
-from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE, generate_post, render_image
+from mcr.benchmarks.gmner.synthetic import LAYOUTS, SHAPE_OF_TYPE, SHAPES, generate_post, render_image
 from mcr.image_space import ImageSpace
 
 
@@ -34,6 +36,75 @@ def test_the_background_is_not_the_regions_colour_and_boxes_scale_from_their_own
     assert region_colour(image, (50, 50, 100, 100), (200, 150)) == "pink"
     assert region_colour(image, (0, 0, 40, 30), (400, 300)) == "white"  # only background there
     assert region_colour(image, (10, 10, 10, 40), (400, 300)) is None  # no pixel inside
+
+
+@pytest.mark.parametrize("layout", ["free", "grid"])
+def test_every_drawn_object_is_read_back_with_its_shape_and_box_through_jpeg(layout):
+    """Look-alikes and distractors included, from the JPEG files the release writes: the same
+    objects, colour and shape exact, each box within 2 pixels."""
+    rng = random.Random(5)
+    objects = 0
+    for i in range(80):
+        post = generate_post(rng, f"p{i}", layout=LAYOUTS[layout])
+        saved = io.BytesIO()
+        render_image(post, rng).save(saved, format="JPEG", quality=95)
+        read = drawn_objects(Image.open(saved))
+        assert sorted((o.colour, o.shape) for o in read) == sorted((o.color, o.shape) for o in post.objects)
+        for o in post.objects:
+            (match,) = [r for r in read if (r.colour, r.shape) == (o.color, o.shape)
+                        and max(abs(a - b) for a, b in zip(r.box, o.box, strict=True)) <= 2]  # fmt: skip
+        objects += len(post.objects)
+    assert objects > 150
+
+
+def test_shapes_in_a_colour_are_named_once_each_in_the_worlds_order():
+    image = Image.new("RGB", (300, 100), (230, 230, 230))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((10, 10, 59, 59), fill=(220, 30, 30))  # red circle
+    draw.rectangle((70, 10, 119, 59), fill=(220, 30, 30))  # red square
+    draw.rectangle((130, 10, 179, 59), fill=(220, 30, 30))  # a second red square
+    draw.polygon([(215, 10), (190, 59), (240, 59)], fill=(30, 60, 220))  # blue triangle
+    objects = drawn_objects(image)
+    assert [(o.colour, o.shape) for o in objects] == [
+        ("red", "circle"), ("red", "square"), ("red", "square"), ("blue", "triangle")
+    ]  # fmt: skip
+    assert shapes_in_colour(objects, "red") == [s for s in SHAPES if s in ("circle", "square")]
+    assert shapes_in_colour(objects, "green") == []
+
+
+def test_the_recall_style_states_the_shapes_the_image_draws_in_the_entitys_colour(synth_root):
+    """Per entity: its look, then the shapes the image draws in the look's colour ("none" when it
+    draws none), then the verdict, which follows from those two words: shown exactly when the
+    entity's shape is among them (the world draws no unshown entity's look)."""
+    records = load_twitter_gmner(synth_root, "train", images=synth_root / "images")
+    space = ImageSpace(3136, 50176)
+    lines = none = look_alikes = 0
+    for record in records:
+        think = sft_example(record, "recall", space)["completion"][0]["content"]
+        with Image.open(record.images[0]) as image:
+            objects = drawn_objects(image)
+        for e in record.entities:
+            line = next(line for line in think.splitlines() if line.startswith(f"{e.text} ({e.type}):"))
+            found = re.fullmatch(r".*: the (\w+) (\w+)\? (\w+) is ([\w ]+), so (not )?shown in the image.*", line)
+            assert found, line
+            colour, shape, again, drawn, hidden = found.groups()
+            assert shape == SHAPE_OF_TYPE[e.type] and again == colour and colour in record.text.split()
+            shapes = [] if drawn == "none" else drawn.split(" and ")
+            assert shapes == [s for s in SHAPES if any(o == (colour, s) for o in ((d.colour, d.shape) for d in objects))]
+            assert (shape in shapes) == bool(e.boxes) == (hidden is None), line
+            lines += 1
+            none += drawn == "none"
+            look_alikes += bool(shapes) and shape not in shapes
+    assert lines > 40 and none > 5 and look_alikes > 2
+
+
+def test_the_recall_style_states_the_verdict_alone_when_the_post_names_no_colour():
+    from mcr.prompts import render_style
+
+    messi = {"text": "Messi", "type": "PER", "shown": False, "box": None, "colour": None,
+             "shape": "circle", "drawn_in_colour": None}  # fmt: skip
+    think = render_style("gmner", "recall", text="Messi scores", entities=[messi])
+    assert think == "Messi (PER): not shown in the image, box null."
 
 
 def test_the_visual_evidence_style_names_the_colour_the_post_mentions(synth_root):

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
-from mcr.benchmarks.gmner.synthetic import COLORS
+from mcr.benchmarks.gmner.synthetic import COLORS, SHAPES
 
 # The synthetic data's colours exactly, and the common names an everyday photo needs besides.
 PALETTE: dict[str, tuple[int, int, int]] = {
@@ -64,3 +66,56 @@ def region_colours(
 def region_colour(image: Image.Image, box: Sequence[float], box_space: tuple[int, int]) -> str | None:
     """The colour name of one box (see ``region_colours``)."""
     return region_colours(image, [box], box_space)[0]
+
+
+@dataclass(frozen=True)
+class DrawnObject:
+    """One object an image draws: its colour and shape names and its box in the image's pixels."""
+
+    colour: str
+    shape: str
+    box: tuple[int, int, int, int]
+
+
+# A component smaller than this many pixels is a compression fringe, not an object (the
+# synthetic world draws no object under 36 pixels a side, and its smallest shapes fill half).
+_MIN_AREA = 120
+
+
+def _shape_of(mask: np.ndarray) -> str:
+    """The synthetic world's shape whose filled outline ``mask`` (cropped to its box) is: a square
+    fills its box, a circle about pi/4 of it, a triangle and a diamond half, the triangle with a
+    quarter of its pixels in the box's upper half and the diamond with half."""
+    fill = mask.mean()
+    if fill > 0.9:
+        return "square"
+    if fill > 0.65:
+        return "circle"
+    upper = mask[: mask.shape[0] // 2].sum() / mask.sum()
+    return "triangle" if upper < 0.38 else "diamond"
+
+
+def drawn_objects(image: Image.Image) -> list[DrawnObject]:
+    """The objects of a synthetic image, read from its pixels: each connected region of one of
+    the world's colours (``COLORS``), large enough to be an object, with the shape its outline
+    fills. Regions are listed top to bottom, then left to right."""
+    names = _names(np.asarray(image.convert("RGB")))
+    found = []
+    for i, name in enumerate(_NAMES):
+        if name not in COLORS:
+            continue
+        labels, _ = ndimage.label(names == i)
+        for component, where in enumerate(ndimage.find_objects(labels), start=1):
+            mask = labels[where] == component
+            if mask.sum() < _MIN_AREA:
+                continue
+            ys, xs = where
+            box = (xs.start, ys.start, xs.stop, ys.stop)
+            found.append(DrawnObject(name, _shape_of(mask), box))
+    return sorted(found, key=lambda o: (o.box[1], o.box[0]))
+
+
+def shapes_in_colour(objects: Sequence[DrawnObject], colour: str) -> list[str]:
+    """The shapes drawn in ``colour``, each once, in the order the world names its shapes."""
+    drawn = {o.shape for o in objects if o.colour == colour}
+    return [shape for shape in SHAPES if shape in drawn]

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from mcr.benchmarks.gmner.looks import region_colours
+from mcr.benchmarks.gmner.looks import drawn_objects, region_colours, shapes_in_colour
 from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE, mentioned_colour
 from mcr.contract.parse import render_completion
 from mcr.data.errors import DataFormatError
@@ -92,13 +92,20 @@ def rows(records: Iterable[Record], space: ImageSpace) -> list[dict]:
 
 
 def style_context(
-    record: Record, box_space: tuple[int, int], frame: list[int], *, looks: bool = True
+    record: Record,
+    box_space: tuple[int, int],
+    frame: list[int],
+    *,
+    looks: bool = True,
+    drawn: bool = False,
 ) -> dict[str, Any]:
     """What a GMNER style may use: the post, and per entity its span, type and — only when the
     image shows it — its box in the model's frame (the first gold box) and, with ``looks``,
     ``look``: the colour the image shows there (``looks.region_colours``; None when not shown).
     For the synthetic world also ``colour``, the colour the post mentions with the entity (None
-    elsewhere), and ``shape``, the shape that world draws its type as."""
+    elsewhere), ``shape``, the shape that world draws its type as, and, with ``drawn``,
+    ``drawn_in_colour``: the shapes the image draws in that colour, read from its pixels
+    (``looks.drawn_objects``; empty when it draws none, None for an entity with no colour)."""
     entities = []
     for e in record.entities:
         box = scale_box(e.boxes[0], box_space, frame) if e.boxes else None
@@ -112,14 +119,21 @@ def style_context(
                 "shape": SHAPE_OF_TYPE.get(e.type),
             }
         )
-    if looks:
+    if looks or drawn:
         from PIL import Image
 
-        shown = [e.boxes[0] for e in record.entities if e.boxes]
         with Image.open(record.images[0]) as image:
-            colours = iter(region_colours(image, shown, box_space))
+            image.load()
+    if looks:
+        shown = [e.boxes[0] for e in record.entities if e.boxes]
+        colours = iter(region_colours(image, shown, box_space))
         for entity in entities:
             entity["look"] = next(colours) if entity["shown"] else None
+    if drawn:
+        objects = drawn_objects(image)
+        for entity in entities:
+            colour = entity["colour"]
+            entity["drawn_in_colour"] = shapes_in_colour(objects, colour) if colour else None
     return {"text": record.text, "entities": entities}
 
 
@@ -127,9 +141,15 @@ def sft_example(record: Record, style: str, space: ImageSpace) -> dict[str, Any]
     """One SFT pair: the row's prompt, and the gold rendered in ``style`` as the completion."""
     (row,) = rows([record], space)
     _, box_space, input_size = model_space(record, space)
-    # the image is read for the colours only when the style names them
-    looks = "look" in style_reads(TASK, style)
-    context = style_context(record, box_space, space.box_frame(input_size), looks=looks)
+    # the image is read only for a style that names what it shows
+    reads = style_reads(TASK, style)
+    context = style_context(
+        record,
+        box_space,
+        space.box_frame(input_size),
+        looks="look" in reads,
+        drawn="drawn_in_colour" in reads,
+    )
     answer = [{"entity": e["text"], "type": e["type"], "bbox": e["box"]} for e in context["entities"]]
     completion = render_completion(render_style(TASK, style, **context), answer)
     return {**row, "style": style, "completion": [{"role": "assistant", "content": completion}]}
