@@ -29,6 +29,18 @@ distractors; more than four objects in about a quarter of them), its text never 
   bottom ("[..]; [..]" when drawn twice), or "nowhere" when it is not drawn (about 40%, as in
   the task, and often with a look-alike there): hard negatives that the plain ``point`` lacks.
 
+Recall, dense: several questions a row that each need a colour joined to its shape, the skill
+that a look's yes / no decision needs first (docs/results/localisation.md, findings 9-11), in the
+words MRSI's ``recall`` style writes its step in ("red is square"):
+
+* ``look_recall``  "Objects: red circle; blue square. Which shapes are blue, red, blue, red?" ->
+  "blue is square; red is circle; blue is square; red is circle" (2-4 looks of distinct colours,
+  four of their colours asked, on a blank image): the join in words;
+* ``scene_recall`` on an image drawn as a post's, "Which shapes are red, blue, green, cyan?" ->
+  "red is circle and square; blue is none; green is triangle; cyan is none": four distinct
+  colours, the post's named colours first among them, each answered with every shape drawn in it
+  (in the order of ``SHAPES``) or "none"; about half the answers are "none".
+
 The corpus never holds the GMNER or MATE answer format, a reasoning style, entity types, or a
 post together with its image: binding the text's entities to the image's objects is what MRSI
 and CVO teach. Text tasks carry a blank 56x56 image (4 visual tokens) so that every row has one.
@@ -63,9 +75,12 @@ EXISTS_TASKS = ("exists", "exists_text", "exists_first")
 VISION_TASKS = ("caption", "point", "point_far", *EXISTS_TASKS)
 FAR_WORDS = (1, 60)  # words before a point_far question: about 2 to 130 tokens
 SCENE_TASKS = ("scene_caption", "scene_point")
+RECALL_TASKS = ("look_recall", "scene_recall")
+RECALL_ASKED = 4  # colours a recall row asks about
 NOWHERE = "nowhere"
 YES, NO = "yes", "no"
 NOTHING = "nothing"
+NONE = "none"
 # a fixed offset from every seed the data sets use (theirs start at 0)
 SEED_OFFSET = 1_000_003
 
@@ -186,6 +201,35 @@ def scene_example(rng: random.Random, task: str, space: ImageSpace, layout: Layo
     return Example(task, f"Where is the {color} {shape}?", "; ".join(boxes) or NOWHERE, image, objects)
 
 
+def recalled(colour: str, shapes: Sequence[str]) -> str:
+    """One recall answer, as MRSI's ``recall`` style writes its step: "red is circle and square"
+    (the shapes in the order of ``SHAPES``), "red is none" when none is drawn in that colour."""
+    ordered = [s for s in SHAPES if s in shapes]
+    return f"{colour} is {' and '.join(ordered) or NONE}"
+
+
+def recall_example(rng: random.Random, task: str, space: ImageSpace, layout: Layout = FREE) -> Example:
+    """A ``look_recall`` (looks listed in words, blank image) or ``scene_recall`` (an image drawn
+    as a post's) row: ``RECALL_ASKED`` colours asked at once, each answered with its shapes."""
+    if task == "look_recall":
+        colours = rng.sample(tuple(COLORS), rng.randint(2, 4))
+        looks = [(colour, rng.choice(SHAPES)) for colour in colours]
+        asked = [rng.choice(colours) for _ in range(RECALL_ASKED)]
+        shape_of = dict(looks)
+        answer = "; ".join(recalled(c, [shape_of[c]]) for c in asked)
+        prompt = f"{listed_looks(looks)} Which shapes are {', '.join(asked)}?"
+        return Example(task, prompt, answer, blank_image())
+    scene = generate_post(rng, "scene", layout=layout)
+    named = list(dict.fromkeys(e.color for e in scene.entities))[:RECALL_ASKED]
+    others = [c for c in COLORS if c not in named]
+    asked = named + rng.sample(others, RECALL_ASKED - len(named))
+    rng.shuffle(asked)
+    answer = "; ".join(recalled(c, [o.shape for o in scene.objects if o.color == c]) for c in asked)
+    image = render_image(scene, rng)
+    objects = _sorted_objects(scene, space)
+    return Example(task, f"Which shapes are {', '.join(asked)}?", answer, image, objects)
+
+
 _SYLLABLES = tuple(c + v for c in "bdfgklmnprstvz" for v in "aeiou")
 
 
@@ -256,11 +300,12 @@ def draw_example(
         return vision_example(rng, task, max_objects, space, layout)
     if task in SCENE_TASKS:
         return scene_example(rng, task, space, layout)
+    if task in RECALL_TASKS:
+        return recall_example(rng, task, space, layout)
     if task in TEXT_TASKS:
         return text_example(rng, task, made_up)
-    raise ValueError(
-        f"unknown pretraining task {task!r}; expected one of {TEXT_TASKS + VISION_TASKS + SCENE_TASKS}"
-    )
+    known = TEXT_TASKS + VISION_TASKS + SCENE_TASKS + RECALL_TASKS
+    raise ValueError(f"unknown pretraining task {task!r}; expected one of {known}")
 
 
 def as_row(example: Example) -> dict[str, Any]:

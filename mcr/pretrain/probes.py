@@ -26,6 +26,10 @@
   listed in words before the question (the control: the same decision without the image);
 * ``exists_first``, ``exists_first_absent`` the same on ``exists_first`` questions, asked before
   the image (its tokens can then see what is asked).
+* ``look_recall``  share of ``look_recall`` answers ("blue is square", four a row) right, each in
+  its place: the join of a colour with its shape in words;
+* ``scene_recall`` the same on ``scene_recall`` rows (an image drawn as a post's); and
+  ``scene_recall_none``, the share of its colours that the image does not draw answered "none".
 """
 
 from __future__ import annotations
@@ -42,10 +46,13 @@ from mcr.pretrain.corpus import (
     EXISTS_TASKS,
     FREE,
     NO,
+    NONE,
     NOWHERE,
+    RECALL_TASKS,
     SEED_OFFSET,
     Example,
     as_row,
+    recall_example,
     scene_example,
     text_example,
     vision_example,
@@ -58,6 +65,7 @@ PROBE_NAMES = (
     "copy", "names", "copy_new", "names_new", "colour_shape", "box_iou50", "point_iou50", "point_absent",
     "scene_point_iou50", "scene_absent", "point_far_iou50", "exists", "exists_absent",
     "exists_text", "exists_text_absent", "exists_first", "exists_first_absent",
+    "look_recall", "scene_recall", "scene_recall_none",
 )  # fmt: skip
 PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
 
@@ -113,6 +121,8 @@ def probe_set(
     probes["point_far"] = [e for e in far if e.answer != NOWHERE][:n]
     for task in EXISTS_TASKS:
         probes[task] = [vision_example(rng, task, max_objects, space, layout) for _ in range(n)]
+    for task in RECALL_TASKS:
+        probes[task] = [recall_example(rng, task, space, layout) for _ in range(n)]
     return probes
 
 
@@ -190,6 +200,25 @@ def score_scene_points(examples: Sequence[Example], answers: Sequence[str]) -> f
     return hits / max(1, len(examples))
 
 
+def score_recall(examples: Sequence[Example], answers: Sequence[str], name: str) -> dict[str, float]:
+    """The share of asked colours answered right in their place (``name``) and, for scenes, of
+    those the image does not draw answered "none" (``name``_none)."""
+    right = none = asked_none = total = 0
+    for example, answer in zip(examples, answers, strict=True):
+        given = [part.strip() for part in answer.split(";")]
+        for i, gold in enumerate(example.answer.split("; ")):
+            hit = i < len(given) and given[i] == gold
+            right += hit
+            total += 1
+            if gold.endswith(f" is {NONE}"):
+                asked_none += 1
+                none += hit
+    found = {name: right / max(1, total)}
+    if name == "scene_recall":
+        found[f"{name}_none"] = none / max(1, asked_none)
+    return found
+
+
 def run_probes(
     model: Any, processor: Any, probes: dict[str, list[Example]], *, batch_size: int = 16
 ) -> dict[str, float]:
@@ -225,6 +254,7 @@ def run_probes(
         "scene_absent": lambda: {"scene_absent": exact("scene_absent")},
         "point_far": lambda: {"point_far_iou50": score_points(probes["point_far"], answers["point_far"])},
         **{task: lambda task=task: score_exists(probes[task], answers[task], task) for task in EXISTS_TASKS},
+        **{task: lambda task=task: score_recall(probes[task], answers[task], task) for task in RECALL_TASKS},
     }
     found: dict[str, float] = {}
     for name in probes:
