@@ -1,0 +1,116 @@
+"""How a model's recall steps read the image, on the task's test posts.
+
+    python bench/recall_steps.py RUN/eval/gmner/sft/predictions.jsonl --data outputs/data/tiny-gmner-0
+    python bench/recall_steps.py RUN/eval/gmner/*/predictions.jsonl --data DATA --out steps.json
+
+MRSI's ``recall`` style writes, per entity, its look, the shapes the image draws in the look's
+colour and the verdict ("Gantry (LOC): the purple triangle? purple is square, so not shown in the
+image, box null."). On the held-out split's gold entities, this reads back each such line of a
+model's completions and splits the decision in two, as ``bench/binding.py`` does in words:
+
+* ``colour``: the step asks about the colour the post mentions with the entity;
+* ``step``: the shapes it names are those the image draws in that colour (read from the pixels,
+  ``looks.drawn_objects``; "none" when it draws none);
+* ``follows``: the verdict is what the step gives (shown exactly when the look's shape is named);
+* ``verdict``: the verdict is right (the gold shows the entity or not);
+* ``verdict_given_step``: the verdict is right where the step is.
+
+Each share is of the gold entities whose line has a step (``lines``, of ``entities``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+# "<span> (<TYPE>): the <colour> <shape>? <colour> is <shapes|none>, so [not ]shown"
+_STEP = re.compile(r"\((\w+)\): the (\w+) (\w+)\? (\w+) is ([\w ]+?), so (not )?shown")
+_THINK = re.compile(r"<think>(.*?)</think>", re.S)
+
+
+def entity_lines(prediction: str, spans: list[str]) -> dict[str, re.Match[str]]:
+    """The recall step of each gold span's line in a completion's reasoning (the first line that
+    starts with the span and holds a step)."""
+    think = _THINK.search(prediction)
+    found: dict[str, re.Match[str]] = {}
+    for line in (think.group(1) if think else "").splitlines():
+        for span in spans:
+            if span not in found and line.startswith(f"{span} ("):
+                step = _STEP.match(line, len(span) + 1)
+                if step:
+                    found[span] = step
+    return found
+
+
+def read_steps(predictions: Path, data_root: Path, split: str = "test") -> dict[str, Any]:
+    """The shares described above for one ``predictions.jsonl`` against the split's records."""
+    from PIL import Image
+
+    from mcr.benchmarks.gmner.looks import drawn_objects, shapes_in_colour
+    from mcr.benchmarks.gmner.release import load_twitter_gmner
+    from mcr.benchmarks.gmner.synthetic import mentioned_colour
+
+    records = {r.id: r for r in load_twitter_gmner(data_root, split, images=data_root / "images")}
+    counts = dict.fromkeys(
+        ("entities", "lines", "colour", "step", "follows", "verdict", "step_right_and_verdict"), 0
+    )
+    for number, line in enumerate(predictions.read_text().splitlines(), start=1):
+        sample = json.loads(line)
+        record = records.get(sample["id"])
+        if record is None:
+            raise SystemExit(f"{predictions}:{number}: post {sample['id']!r} is not in {data_root} ({split})")
+        steps = entity_lines(sample["prediction"], [e.text for e in record.entities])
+        with Image.open(record.images[0]) as image:
+            drawn = drawn_objects(image)
+        for entity in record.entities:
+            counts["entities"] += 1
+            step = steps.get(entity.text)
+            if step is None:
+                continue
+            _type, colour, shape, again, named, hidden = step.groups()
+            shapes = [] if named == "none" else named.split(" and ")
+            right_step = again == colour and shapes == shapes_in_colour(drawn, colour)
+            says_shown = hidden is None
+            counts["lines"] += 1
+            counts["colour"] += colour == mentioned_colour(record.text, entity.text, entity.type)
+            counts["step"] += right_step
+            counts["follows"] += says_shown == (shape in shapes)
+            counts["verdict"] += says_shown == bool(entity.boxes)
+            counts["step_right_and_verdict"] += right_step and says_shown == bool(entity.boxes)
+    lines = max(1, counts["lines"])
+    return {
+        "entities": counts["entities"],
+        "lines": counts["lines"],
+        **{k: round(counts[k] / lines, 4) for k in ("colour", "step", "follows", "verdict")},
+        "verdict_given_step": round(counts["step_right_and_verdict"] / max(1, counts["step"]), 4),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("predictions", nargs="+", type=Path, help="predictions.jsonl files of an evaluation")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="the synthetic GMNER data root they were made on"
+    )
+    parser.add_argument("--split", default="test")
+    parser.add_argument("--out", type=Path, help="also write the figures here as JSON")
+    args = parser.parse_args(argv)
+    found = {str(p): read_steps(p, args.data, args.split) for p in args.predictions}
+    columns = ("entities", "lines", "colour", "step", "follows", "verdict", "verdict_given_step")
+    print("| predictions | " + " | ".join(columns) + " |")
+    print("|---|" + "---|" * len(columns))
+    for path, figures in found.items():
+        print(f"| {path} | " + " | ".join(str(figures[c]) for c in columns) + " |")
+    if args.out:
+        args.out.write_text(json.dumps(found, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
