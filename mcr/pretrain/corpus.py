@@ -38,7 +38,7 @@ words MRSI's ``recall`` style writes its step in ("red is square"):
   four of their colours asked, on a blank image): the join in words;
 * ``scene_recall`` on an image drawn as a post's, "Which shapes are red, blue, green, cyan?" ->
   "red is circle and square; blue is none; green is triangle; cyan is none": four distinct
-  colours, the post's named colours first among them, each answered with every shape drawn in it
+  colours, the post's named colours always among them, each answered with every shape drawn in it
   (in the order of ``SHAPES``) or "none"; about half the answers are "none".
 
 The corpus never holds the GMNER or MATE answer format, a reasoning style, entity types, or a
