@@ -64,10 +64,12 @@ def read_steps(predictions: Path, data_root: Path, split: str = "test") -> dict[
         if record is None:
             raise SystemExit(f"{predictions}:{number}: post {sample['id']!r} is not in {data_root} ({split})")
         steps = entity_lines(sample["prediction"], [e.text for e in record.entities])
+        counts["entities"] += len(record.entities)
+        if not steps:
+            continue
         with Image.open(record.images[0]) as image:
             drawn = drawn_objects(image)
         for entity in record.entities:
-            counts["entities"] += 1
             step = steps.get(entity.text)
             if step is None:
                 continue
