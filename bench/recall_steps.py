@@ -29,15 +29,15 @@ from typing import Any
 
 # "<span> (<TYPE>): the <colour> <shape>? <colour> is <shapes|none>, so [not ]shown"
 _STEP = re.compile(r"\((\w+)\): the (\w+) (\w+)\? (\w+) is ([\w ]+?), so (not )?shown")
-_THINK = re.compile(r"<think>(.*?)</think>", re.S)
 
 
 def entity_lines(prediction: str, spans: list[str]) -> dict[str, re.Match[str]]:
     """The recall step of each gold span's line in a completion's reasoning (the first line that
     starts with the span and holds a step)."""
-    think = _THINK.search(prediction)
+    from mcr.contract.parse import parse_completion
+
     found: dict[str, re.Match[str]] = {}
-    for line in (think.group(1) if think else "").splitlines():
+    for line in (parse_completion(prediction).think or "").splitlines():
         for span in spans:
             if span not in found and line.startswith(f"{span} ("):
                 step = _STEP.match(line, len(span) + 1)
