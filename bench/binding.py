@@ -510,24 +510,13 @@ def table(results: list[dict]) -> str:
 
 
 def parse_spec(items: list[str]) -> dict:
-    """``FIELD=VALUE`` items as ``TinySpec`` fields, each value of its field's type."""
-    from dataclasses import fields
+    """``--spec`` items as ``TinySpec`` fields; a bad item ends the command with its reason."""
+    from mcr.tiny_model import spec_fields
 
-    from mcr.tiny_model import TinySpec
-
-    types = {f.name: type(getattr(TinySpec(), f.name)) for f in fields(TinySpec)}
-    spec = {}
-    for item in items:
-        name, _, value = item.partition("=")
-        if name not in types or not value:
-            raise SystemExit(
-                f"--spec {item!r}: expected FIELD=VALUE with a TinySpec field ({', '.join(types)})"
-            )
-        kind = types[name]
-        if kind not in (bool, int, float, str):
-            raise SystemExit(f"--spec {item!r}: {name} is not a number, a flag or a word")
-        spec[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
-    return spec
+    try:
+        return spec_fields(items)
+    except ValueError as error:
+        raise SystemExit(f"--spec {error}") from None
 
 
 def train_first(

@@ -7,6 +7,7 @@ mcr pipeline [plan] recipe=NAME [key=value ...]   (SFT -> GRPO -> evaluation; pl
 mcr build-tiny --out DIR [--seed S] [--family qwen2_5_vl|qwen2_vl|qwen3_vl|qwen3_5|NAME]
                [--family-module MODULE]     (a family of your own: a dotted module or a .py file)
 mcr pretrain-tiny [--out assets/tiny-base] [--seed S] [--scale 1.0]   (resumes where it stopped)
+mcr pretrain-tiny --schedule recall --spec mimetic_attention=4   (recall first, on the grid)
 mcr pretrain-tiny --from assets/tiny-base --schedule {grounding,scenes} [--workers N]   (continues a base)
 mcr recipe recipe=NAME [key=value ...] [--get KEY]      (mcr recipe --help: every key, with help)
 mcr ablation {plan,table} recipe=NAME [key=value ...]    (bash launch.sh ablation runs the plan)
@@ -76,9 +77,21 @@ def _pretrain_tiny(args: argparse.Namespace) -> dict:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    from dataclasses import replace
+
+    from mcr.pretrain.run import BASE_SPEC
+    from mcr.tiny_model import spec_fields
+
+    if args.spec and args.base:
+        raise SystemExit("--spec sets a fresh base's architecture; a continued base keeps its own (--from)")
+    try:
+        spec = replace(BASE_SPEC, **spec_fields(args.spec))
+    except ValueError as error:
+        raise SystemExit(f"--spec {error}") from None
     card = pretrain_tiny(
         args.out,
         seed=args.seed,
+        spec=spec,
         stages=SCHEDULES[args.schedule](args.scale),
         base=args.base,
         workers=args.workers,
@@ -191,10 +204,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pretrain.add_argument(
         "--schedule",
-        choices=["default", "grounding", "scenes"],
+        choices=["default", "grounding", "scenes", "recall"],
         default="default",
         help="default: the curriculum from random weights; grounding: a continuation of mostly boxes; "
-        "scenes: a continuation on images drawn as the task's",
+        "scenes: a continuation on images drawn as the task's; recall: colour-to-shape recall at 128 "
+        "rows a step first, then the curriculum, on the grid layout",
+    )
+    pretrain.add_argument(
+        "--spec",
+        nargs="+",
+        default=[],
+        metavar="FIELD=VALUE",
+        help="TinySpec fields changed from the base architecture (mcr.pretrain.run.BASE_SPEC), e.g. "
+        "mimetic_attention=4; only from random weights",
     )
     pretrain.add_argument(
         "--scale", type=float, default=1.0, help="the schedule's length (0.05: two minutes)"

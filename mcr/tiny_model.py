@@ -132,6 +132,24 @@ class TinySpec:
             raise ValueError("previous_token_copy needs previous_token_attention (the head that copies)")
 
 
+def spec_fields(items: list[str]) -> dict[str, bool | int | float | str]:
+    """``FIELD=VALUE`` items (a command line's) as ``TinySpec`` fields, each value of its
+    field's type; a ``ValueError`` names an item that is not one."""
+    from dataclasses import fields
+
+    types = {f.name: type(getattr(TinySpec(), f.name)) for f in fields(TinySpec)}
+    spec: dict[str, bool | int | float | str] = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        if name not in types or not value:
+            raise ValueError(f"{item!r}: expected FIELD=VALUE with a TinySpec field ({', '.join(types)})")
+        kind = types[name]
+        if kind not in (bool, int, float, str):
+            raise ValueError(f"{item!r}: {name} is not a number, a flag or a word")
+        spec[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    return spec
+
+
 TOKENIZER_GMNER_STYLES = ("checklist", "evidence_table", "narrative", "verify")
 
 

@@ -7,6 +7,7 @@ import itertools
 import json
 import random
 import re
+from dataclasses import replace
 
 import pytest
 import torch
@@ -62,15 +63,15 @@ from mcr.prompts import available_styles
 from mcr.shipped import shipped_model
 
 SPACE = ImageSpace(56 * 56, 224 * 224)
-# corpus tasks the shipped schedules do not train (bench/localisation.py's controlled runs do)
-BENCH_ONLY = {"point_far", *EXISTS_TASKS, *RECALL_TASKS}
+# corpus tasks no schedule trains (bench/localisation.py's controlled runs do)
+BENCH_ONLY = {"point_far", *EXISTS_TASKS}
 
 
 def test_the_corpus_holds_unimodal_skills_and_nothing_of_the_tasks():
     examples = corpus(
         600,
         seed=0,
-        mix={**TEXT_AND_VISION, **dict.fromkeys(BENCH_ONLY, 1.0)},
+        mix={**TEXT_AND_VISION, **dict.fromkeys([*BENCH_ONLY, *RECALL_TASKS], 1.0)},
         max_objects=4,
         space=SPACE,
     )
@@ -456,6 +457,46 @@ def test_the_schedule_teaches_copying_before_anything_else():
     first, *rest = default_schedule()
     assert set(first.mix) <= set(TEXT_TASKS) and first.mix["words"] == max(first.mix.values())
     assert all(set(stage.mix) == set(TEXT_TASKS + VISION_TASKS) - BENCH_ONLY for stage in rest)
+
+
+def test_the_recall_schedule_asks_the_recall_densely_first_then_keeps_it_on_the_grid():
+    """Words' recall, then scenes' recall, at 8 batches a step; the curriculum after it keeps
+    recall rows in every mix, and every stage draws its images on the grid."""
+    stages = SCHEDULES["recall"]()
+    words, scenes, *rest = stages
+    assert set(words.mix) == {"look_recall"} and set(scenes.mix) == set(RECALL_TASKS)
+    assert words.accumulation == scenes.accumulation == 8
+    assert all(stage.accumulation == 1 and set(RECALL_TASKS) <= set(stage.mix) for stage in rest)
+    assert all(stage.mix[task] < max(stage.mix.values()) for stage in rest for task in RECALL_TASKS)
+    assert [s.max_objects for s in rest] == sorted(s.max_objects for s in rest)
+    assert {stage.layout.name for stage in stages} == {"grid"}
+    assert (
+        set().union(*(stage.mix for stage in stages))
+        == set(TEXT_TASKS + VISION_TASKS + SCENE_TASKS + RECALL_TASKS) - BENCH_ONLY
+    )
+    short = SCHEDULES["recall"](0.01)
+    assert [s.name for s in short] == [s.name for s in stages] and short[0].steps == 8
+
+
+def test_pretrain_command_sets_the_fresh_bases_architecture_with_spec(tmp_path, monkeypatch):
+    from mcr.cli import main as mcr_main
+    from mcr.pretrain import run
+
+    seen = {}
+
+    def pretrain(out, *, spec, stages, **kwargs):
+        seen.update(spec=spec, stages=stages)
+        return {"untrained": {}, "stages": {}}
+
+    monkeypatch.setattr(run, "pretrain_tiny", pretrain)
+    out = ["pretrain-tiny", "--out", str(tmp_path)]
+    mcr_main([*out, "--schedule", "recall", "--spec", "mimetic_attention=4"])
+    assert seen["spec"] == replace(run.BASE_SPEC, mimetic_attention=4.0)
+    assert [s.name for s in seen["stages"]][:2] == ["recall_words", "recall_scenes"]
+    with pytest.raises(SystemExit, match="'depth=2': expected FIELD=VALUE"):
+        mcr_main([*out, "--spec", "depth=2"])
+    with pytest.raises(SystemExit, match="a continued base keeps its own"):
+        mcr_main([*out, "--from", "x", "--spec", "mimetic_attention=4"])
 
 
 def test_look_recall_asks_four_listed_colours_and_answers_each_with_its_shape():

@@ -14,7 +14,14 @@ from mcr.cli import main as mcr_main
 from mcr.families import FAMILIES, get_family
 from mcr.image_space import ImageSpace
 from mcr.models import load_processor
-from mcr.tiny_model import SPECIAL_TOKENS, TinySpec, build_processor, build_tiny_model, build_tokenizer
+from mcr.tiny_model import (
+    SPECIAL_TOKENS,
+    TinySpec,
+    build_processor,
+    build_tiny_model,
+    build_tokenizer,
+    spec_fields,
+)
 
 
 def _sha(path):
@@ -109,6 +116,20 @@ def test_build_tiny_command(tmp_path, capsys):
     mcr_main(["build-tiny", "--out", str(tmp_path / "m"), "--seed", "3"])
     assert '"seed": 3' in capsys.readouterr().out
     assert AutoModelForImageTextToText.from_pretrained(tmp_path / "m").config.model_type == "qwen2_5_vl"
+
+
+def test_spec_fields_read_a_command_lines_items_by_the_fields_types():
+    assert spec_fields(["mimetic_attention=4", "vision_full_attention=yes", "num_hidden_layers=2"]) == {
+        "mimetic_attention": 4.0,
+        "vision_full_attention": True,
+        "num_hidden_layers": 2,
+    }
+    with pytest.raises(ValueError, match="'depth=2': expected FIELD=VALUE"):
+        spec_fields(["depth=2"])
+    with pytest.raises(ValueError, match="expected FIELD=VALUE"):
+        spec_fields(["mimetic_attention="])
+    with pytest.raises(ValueError, match="rotary_frequencies is not a number"):
+        spec_fields(["rotary_frequencies=1"])
 
 
 def test_spec_sizes_the_model(tmp_path):
