@@ -464,10 +464,12 @@ def test_the_recall_schedule_asks_the_recall_densely_first_then_keeps_it_on_the_
     recall rows in every mix, and every stage draws its images on the grid."""
     stages = SCHEDULES["recall"]()
     words, scenes, *rest = stages
-    assert set(words.mix) == {"look_recall"} and set(scenes.mix) == set(RECALL_TASKS)
+    assert set(words.mix) == {"look_shapes"} and set(scenes.mix) == set(RECALL_TASKS)
     assert words.accumulation == scenes.accumulation == 8
-    assert all(stage.accumulation == 1 and set(RECALL_TASKS) <= set(stage.mix) for stage in rest)
-    assert all(stage.mix[task] < max(stage.mix.values()) for stage in rest for task in RECALL_TASKS)
+    assert words.lr_schedule == scenes.lr_schedule == "constant_with_warmup"
+    kept = ("look_recall", "scene_recall")  # the forms MRSI's recall style writes
+    assert all(stage.accumulation == 1 and set(kept) <= set(stage.mix) for stage in rest)
+    assert all(stage.mix[task] < max(stage.mix.values()) for stage in rest for task in kept)
     assert [s.max_objects for s in rest] == sorted(s.max_objects for s in rest)
     assert {stage.layout.name for stage in stages} == {"grid"}
     assert (
@@ -509,6 +511,16 @@ def test_look_recall_asks_four_listed_colours_and_answers_each_with_its_shape():
         assert 2 <= len(shape_of) <= 4 and len(asked) == RECALL_ASKED and set(asked) <= set(shape_of)
         assert e.answer == "; ".join(f"{c} is {shape_of[c]}" for c in asked)
         assert e.image.size == (56, 56) and e.objects == ()
+
+
+def test_look_shapes_asks_the_same_looks_with_each_shape_right_after_its_colour():
+    for seed in range(20):
+        recall, plain = (
+            recall_example(random.Random(seed), t, SPACE) for t in ("look_recall", "look_shapes")
+        )
+        listed, question = plain.prompt.removesuffix(".").split(". Name the shapes of ")
+        assert recall.prompt.startswith(listed + ".") and question + "?" == recall.prompt.split(" are ")[1]
+        assert plain.answer == recall.answer.replace(" is ", " ")
 
 
 def test_scene_recall_answers_every_shape_drawn_in_each_asked_colour_or_none():

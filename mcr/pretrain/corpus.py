@@ -75,7 +75,8 @@ EXISTS_TASKS = ("exists", "exists_text", "exists_first")
 VISION_TASKS = ("caption", "point", "point_far", *EXISTS_TASKS)
 FAR_WORDS = (1, 60)  # words before a point_far question: about 2 to 130 tokens
 SCENE_TASKS = ("scene_caption", "scene_point")
-RECALL_TASKS = ("look_recall", "scene_recall")
+# the plain form last: the probes of the first two stay the examples they were
+RECALL_TASKS = ("look_recall", "scene_recall", "look_shapes")
 RECALL_ASKED = 4  # colours a recall row asks about
 NOWHERE = "nowhere"
 YES, NO = "yes", "no"
@@ -210,12 +211,21 @@ def recalled(colour: str, shapes: Sequence[str]) -> str:
 
 def recall_example(rng: random.Random, task: str, space: ImageSpace, layout: Layout = FREE) -> Example:
     """A ``look_recall`` (looks listed in words, blank image) or ``scene_recall`` (an image drawn
-    as a post's) row: ``RECALL_ASKED`` colours asked at once, each answered with its shapes."""
-    if task == "look_recall":
+    as a post's) row: ``RECALL_ASKED`` colours asked at once, each answered with its shapes.
+    ``look_shapes`` asks ``look_recall``'s looks in the plain form, each shape right after its
+    colour ("blue square; red circle"): where the colour is the token the shape is predicted
+    from, as in the multi-query recall the tiny model learns abruptly (docs/results/localisation.md),
+    where "blue is square" needs the colour carried onto "is" first."""
+    if task in ("look_recall", "look_shapes"):
         colours = rng.sample(tuple(COLORS), rng.randint(2, 4))
         looks = [(colour, rng.choice(SHAPES)) for colour in colours]
         asked = [rng.choice(colours) for _ in range(RECALL_ASKED)]
         shape_of = dict(looks)
+        if task == "look_shapes":
+            answer = "; ".join(f"{c} {shape_of[c]}" for c in asked)
+            return Example(
+                task, f"{listed_looks(looks)} Name the shapes of {', '.join(asked)}.", answer, blank_image()
+            )
         answer = "; ".join(recalled(c, [shape_of[c]]) for c in asked)
         prompt = f"{listed_looks(looks)} Which shapes are {', '.join(asked)}?"
         return Example(task, prompt, answer, blank_image())

@@ -65,7 +65,7 @@ PROBE_NAMES = (
     "copy", "names", "copy_new", "names_new", "colour_shape", "box_iou50", "point_iou50", "point_absent",
     "scene_point_iou50", "scene_absent", "point_far_iou50", "exists", "exists_absent",
     "exists_text", "exists_text_absent", "exists_first", "exists_first_absent",
-    "look_recall", "scene_recall", "scene_recall_none",
+    "look_recall", "scene_recall", "scene_recall_none", "look_shapes",
 )  # fmt: skip
 PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
 
