@@ -561,14 +561,19 @@ def test_a_stage_accumulates_batches_to_its_own_batch(tmp_path):
 
     start = tmp_path / "init"
     build_tiny_model(start, seed=0)
-    stage = Stage("dense", 2, 2, 1e-3, {"look_recall": 1.0}, accumulation=3)
+    stage = Stage(
+        "dense", 2, 2, 1e-3, {"look_recall": 1.0}, accumulation=3, lr_schedule="constant_with_warmup"
+    )
     folder = tmp_path / "dense"
     history = train_stage(stage, start, folder, seed=0, batch_size=2, space=SPACE, report_to="none")
     args = torch.load(folder / "final" / "training_args.bin", weights_only=False)
     assert args.gradient_accumulation_steps == 3 and args.per_device_train_batch_size == 2
+    assert args.lr_scheduler_type == "constant_with_warmup"
     assert history[-1]["step"] == 2
     ran = {"steps": 2, "max_objects": 2, "mix": stage.mix, "learning_rate": 1e-3, "accumulation": 3}
     record = {"stage": ran, "seconds": 6, "curve": [], "loss": [], "probes": {}}
     card = {"seed": 0, "batch_size": 2, "untrained": {}, "command": "x", "machine": "cpu"}
     card["stages"] = {"dense": record}
-    assert "| dense | 2 | 6 | 1-2 | 0.001 | 0.1 |" in model_card(card)
+    assert "| dense | 2 | 6 | 1-2 | 0.001 | 0.1 |" in model_card(card)  # a card from before lr_schedule
+    record["stage"]["lr_schedule"] = "constant_with_warmup"
+    assert "| dense | 2 | 6 | 1-2 | 0.001 (constant with warmup) | 0.1 |" in model_card(card)

@@ -494,6 +494,12 @@ def _and_scenes(mix: dict[str, float]) -> str:
     return ", and task-like scenes" if any(task in mix for task in SCENE_TASKS) else ""
 
 
+def _schedule_note(stage: dict[str, Any]) -> str:
+    """How a stage's learning rate moved, where it did not decay along a cosine (the default)."""
+    schedule = stage.get("lr_schedule", "cosine")
+    return "" if schedule == "cosine" else f" ({schedule.replace('_', ' ')})"
+
+
 def model_card(card: dict[str, Any]) -> str:
     """The shipped base's card: how it was made, its loss curve and its skill probes."""
     names = PROBE_NAMES
@@ -522,7 +528,7 @@ def model_card(card: dict[str, Any]) -> str:
             f"| {name} | {s['stage']['steps']} | "
             f"{s.get('batch_size', card['batch_size']) * s['stage'].get('accumulation', 1)} | "
             f"1-{s['stage']['max_objects']}{_and_scenes(s['stage']['mix'])} | "
-            f"{s['stage']['learning_rate']:g} | {s['seconds'] / 60:.1f} |"
+            f"{s['stage']['learning_rate']:g}{_schedule_note(s['stage'])} | {s['seconds'] / 60:.1f} |"
             for name, s in card["stages"].items()
         ],
         "",
