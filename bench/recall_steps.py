@@ -9,6 +9,7 @@ image, box null."). On the held-out split's gold entities, this reads back each 
 model's completions and splits the decision in two, as ``bench/binding.py`` does in words:
 
 * ``colour``: the step asks about the colour the post mentions with the entity;
+* ``look``: the look's shape is the one the entity's written type is drawn as (``SHAPE_OF_TYPE``);
 * ``step``: the shapes it names are those the image draws in that colour (read from the pixels,
   ``looks.drawn_objects``; "none" when it draws none);
 * ``follows``: the verdict is what the step gives (shown exactly when the look's shape is named);
@@ -27,8 +28,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-# "<span> (<TYPE>): the <colour> <shape>? <colour> is <shapes|none>, so [not ]shown"
-_STEP = re.compile(r"\((\w+)\): the (\w+) (\w+)\? (\w+) is ([\w ]+?), so (not )?shown")
+# "<span> (<TYPE>): the <colour> <shape>? <colour> is <shapes|none>, so [not ]shown", and the look's
+# other wordings compared in docs/results/styles.md: "(<TYPE>): a <shape> in <colour>? ..." and
+# "(<TYPE>), drawn as a <shape>: the <colour> <shape>? ..."
+_STEP = re.compile(
+    r"\((?P<type>\w+)\)(?:, drawn as an? \w+)?: "
+    r"(?:the (?P<colour>\w+) (?P<shape>\w+)|an? (?P<shape_first>\w+) in (?P<colour_last>\w+))"
+    r"\? (?P<again>\w+) is (?P<named>[\w ]+?), so (?P<hidden>not )?shown"
+)
 
 
 def entity_lines(prediction: str, spans: list[str]) -> dict[str, re.Match[str]]:
@@ -52,11 +59,11 @@ def read_steps(predictions: Path, data_root: Path, split: str = "test") -> dict[
 
     from mcr.benchmarks.gmner.looks import drawn_objects, shapes_in_colour
     from mcr.benchmarks.gmner.release import load_twitter_gmner
-    from mcr.benchmarks.gmner.synthetic import mentioned_colour
+    from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE, mentioned_colour
 
     records = {r.id: r for r in load_twitter_gmner(data_root, split, images=data_root / "images")}
     counts = dict.fromkeys(
-        ("entities", "lines", "colour", "step", "follows", "verdict", "step_right_and_verdict"), 0
+        ("entities", "lines", "colour", "look", "step", "follows", "verdict", "step_right_and_verdict"), 0
     )
     for number, line in enumerate(predictions.read_text().splitlines(), start=1):
         sample = json.loads(line)
@@ -73,12 +80,15 @@ def read_steps(predictions: Path, data_root: Path, split: str = "test") -> dict[
             step = steps.get(entity.text)
             if step is None:
                 continue
-            _type, colour, shape, again, named, hidden = step.groups()
+            written_type, again, named, hidden = step.group("type", "again", "named", "hidden")
+            colour = step.group("colour") or step.group("colour_last")
+            shape = step.group("shape") or step.group("shape_first")
             shapes = [] if named == "none" else named.split(" and ")
             right_step = again == colour and shapes == shapes_in_colour(drawn, colour)
             says_shown = hidden is None
             counts["lines"] += 1
             counts["colour"] += colour == mentioned_colour(record.text, entity.text, entity.type)
+            counts["look"] += shape == SHAPE_OF_TYPE.get(written_type)
             counts["step"] += right_step
             counts["follows"] += says_shown == (shape in shapes)
             counts["verdict"] += says_shown == bool(entity.boxes)
@@ -87,7 +97,7 @@ def read_steps(predictions: Path, data_root: Path, split: str = "test") -> dict[
     return {
         "entities": counts["entities"],
         "lines": counts["lines"],
-        **{k: round(counts[k] / lines, 4) for k in ("colour", "step", "follows", "verdict")},
+        **{k: round(counts[k] / lines, 4) for k in ("colour", "look", "step", "follows", "verdict")},
         "verdict_given_step": round(counts["step_right_and_verdict"] / max(1, counts["step"]), 4),
     }
 
@@ -104,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the figures here as JSON")
     args = parser.parse_args(argv)
     found = {str(p): read_steps(p, args.data, args.split) for p in args.predictions}
-    columns = ("entities", "lines", "colour", "step", "follows", "verdict", "verdict_given_step")
+    columns = ("entities", "lines", "colour", "look", "step", "follows", "verdict", "verdict_given_step")
     print("| predictions | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
     for path, figures in found.items():

@@ -40,8 +40,14 @@ def test_gold_steps_read_back_right_and_a_wrong_step_is_told_from_a_wrong_verdic
     records = gold_predictions(synth_root, tmp_path / "gold.jsonl")
     gold = bench.read_steps(tmp_path / "gold.jsonl", synth_root)
     entities = sum(len(r.entities) for r in records)
-    assert gold == {"entities": entities, "lines": entities, "colour": 1.0, "step": 1.0, "follows": 1.0,
-                    "verdict": 1.0, "verdict_given_step": 1.0}  # fmt: skip
+    assert gold == {"entities": entities, "lines": entities, "colour": 1.0, "look": 1.0, "step": 1.0,
+                    "follows": 1.0, "verdict": 1.0, "verdict_given_step": 1.0}  # fmt: skip
+
+    # every place's look asks for a square instead of the triangle a LOC is drawn as
+    gold_predictions(synth_root, tmp_path / "look.jsonl", lambda t: t.replace(" triangle?", " square?"))
+    places = sum(e.type == "LOC" for r in records for e in r.entities)
+    assert 0 < places < entities
+    assert bench.read_steps(tmp_path / "look.jsonl", synth_root)["look"] == round(1 - places / entities, 4)
 
     # every step says "none" and every verdict stays the gold's: the shown entities' steps are
     # wrong, and their verdicts no longer follow from them
