@@ -124,6 +124,11 @@ VARIANTS = {
         mix={"caption": 1.0, "point_far": 1.0},
         spec={"rotary_frequencies": STILL_PAIRS},
     ),
+    "grid_recall_boxes": Variant(
+        "grid with a third task: the recall with each shape's box after it (scene_recall_boxes: "
+        '"red is circle [..]; blue is none; ...", on task-like scenes)',
+        mix={"caption": 1.0, "point": 1.0, "scene_recall_boxes": 1.0},
+    ),
     "grid_wide": Variant(
         "grid with hidden size 192 (intermediate 576; six heads of 32, so the same rotary pairs)",
         spec={
@@ -264,6 +269,7 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
     drawn = layout.scaled(space.factor)
     probes = probe_set(args.probe_examples, space, max_objects=variant.max_objects, layout=drawn)
     measured = ("caption", "point", "point_absent", "point_far", *EXISTS_TASKS)
+    measured += tuple(t for t in ("scene_recall_boxes",) if t in variant.mix)
     probes = {k: v for k, v in probes.items() if k in measured}
     data_root = Path(args.out) / "data" / f"{drawn.name}-{space.factor}"
     began, start, points = time.perf_counter(), init, []
@@ -471,8 +477,8 @@ def table(out: Path) -> str:
         'pointing, far | "do you see": right (absent looks) | the same, looks in words | '
         "the same, question first | "
         'task: pointing | task: "nowhere" not shown | '
-        "task: pointing after the post |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "task: pointing after the post | recall's boxes IoU>0.5 |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for result_file in sorted(out.glob("*/result.json")):
         r = json.loads(result_file.read_text())
@@ -482,13 +488,15 @@ def table(out: Path) -> str:
             seen, read, first = (
                 f"{pr[k]:.2f} ({pr[k + '_absent']:.2f})" if k in pr else "-" for k in EXISTS_TASKS
             )
+            boxed = pr.get("scene_recall_boxes_iou50")  # only runs that train the task measure it
+            recall_boxes = "-" if boxed is None else f"{100 * boxed:.1f}%"
             lines.append(
                 f"| {r['run']} | {r['change']} | {p['step']} | {pr['colour_shape']:.2f} | "
                 f"{100 * pr['box_iou50']:.1f}% | {100 * pr['point_iou50']:.1f}% | "
                 f"{100 * pr['point_absent']:.1f}% | {100 * pr['point_far_iou50']:.1f}% | "
                 f"{seen} | {read} | {first} | "
                 f"{100 * near['iou50_shown']:.1f}% | {100 * near['nowhere_absent']:.1f}% | "
-                f"{100 * far['iou50_shown']:.1f}% |"
+                f"{100 * far['iou50_shown']:.1f}% | {recall_boxes} |"
             )
     return "\n".join(lines)
 

@@ -10,7 +10,7 @@ import pytest
 
 from mcr.families import get_family
 from mcr.image_space import ImageSpace
-from mcr.pretrain.corpus import FAR_WORDS, VISION_TASKS, vision_example
+from mcr.pretrain.corpus import FAR_WORDS, RECALL_TASKS, VISION_TASKS, vision_example
 from mcr.pretrain.run import BASE_SPEC
 from mcr.tiny_model import SPECIAL_TOKENS, TinySpec
 
@@ -22,7 +22,7 @@ def test_every_variant_names_a_layout_a_corpus_mix_and_a_tiny_spec_that_exist(na
     bench = load_bench("localisation")
     variant = bench.VARIANTS[name]
     assert variant.layout in bench.layout_choices()
-    assert set(variant.mix) <= set(VISION_TASKS) and all(w > 0 for w in variant.mix.values())
+    assert set(variant.mix) <= set(VISION_TASKS + RECALL_TASKS) and all(w > 0 for w in variant.mix.values())
     spec = replace(BASE_SPEC, **variant.spec)
     assert isinstance(spec, TinySpec)
     # its family builds a config of it (head size and rotary pairs agree, and so on)

@@ -39,7 +39,11 @@ words MRSI's ``recall`` style writes its step in ("red is square"):
 * ``scene_recall`` on an image drawn as a post's, "Which shapes are red, blue, green, cyan?" ->
   "red is circle and square; blue is none; green is triangle; cyan is none": four distinct
   colours, the post's named colours always among them, each answered with every shape drawn in it
-  (in the order of ``SHAPES``) or "none"; about half the answers are "none".
+  (in the order of ``SHAPES``) or "none"; about half the answers are "none";
+* ``scene_recall_boxes`` as ``scene_recall`` ("Which shapes are red, ..., and where?") with each
+  drawn shape's box right after it ("red is circle [..] and square [..]; blue is none; ..."):
+  the box written where the recall has just found the object by its colour, a later answer
+  further from the image (bench only: the controlled runs of docs/results/localisation.md).
 
 The corpus never holds the GMNER or MATE answer format, a reasoning style, entity types, or a
 post together with its image: binding the text's entities to the image's objects is what MRSI
@@ -76,7 +80,7 @@ VISION_TASKS = ("caption", "point", "point_far", *EXISTS_TASKS)
 FAR_WORDS = (1, 60)  # words before a point_far question: about 2 to 130 tokens
 SCENE_TASKS = ("scene_caption", "scene_point")
 # the plain form last: the probes of the first two stay the examples they were
-RECALL_TASKS = ("look_recall", "scene_recall", "look_shapes")
+RECALL_TASKS = ("look_recall", "scene_recall", "look_shapes", "scene_recall_boxes")
 RECALL_ASKED = 4  # colours a recall row asks about
 NOWHERE = "nowhere"
 YES, NO = "yes", "no"
@@ -209,9 +213,20 @@ def recalled(colour: str, shapes: Sequence[str]) -> str:
     return f"{colour} is {' and '.join(ordered) or NONE}"
 
 
+def recalled_with_boxes(colour: str, objects: Looks) -> str:
+    """``recalled`` with each object's box after its shape: "red is circle [..] and square [..]"
+    (in the order of ``SHAPES``, then top to bottom), "red is none" when none is drawn in it."""
+    drawn = sorted(
+        ((shape, box) for c, shape, box in objects if c == colour),
+        key=lambda item: (SHAPES.index(item[0]), item[1][1], item[1][0]),
+    )
+    return f"{colour} is {' and '.join(f'{shape} {box_text(box)}' for shape, box in drawn) or NONE}"
+
+
 def recall_example(rng: random.Random, task: str, space: ImageSpace, layout: Layout = FREE) -> Example:
     """A ``look_recall`` (looks listed in words, blank image) or ``scene_recall`` (an image drawn
-    as a post's) row: ``RECALL_ASKED`` colours asked at once, each answered with its shapes.
+    as a post's; ``scene_recall_boxes`` with each object's box) row: ``RECALL_ASKED`` colours
+    asked at once, each answered with its shapes.
     ``look_shapes`` asks ``look_recall``'s looks in the plain form, each shape right after its
     colour ("blue square; red circle"): where the colour is the token the shape is predicted
     from, as in the multi-query recall the tiny model learns abruptly (docs/results/localisation.md),
@@ -234,9 +249,12 @@ def recall_example(rng: random.Random, task: str, space: ImageSpace, layout: Lay
     others = [c for c in COLORS if c not in named]
     asked = named + rng.sample(others, RECALL_ASKED - len(named))
     rng.shuffle(asked)
-    answer = "; ".join(recalled(c, [o.shape for o in scene.objects if o.color == c]) for c in asked)
     image = render_image(scene, rng)
     objects = _sorted_objects(scene, space)
+    if task == "scene_recall_boxes":
+        answer = "; ".join(recalled_with_boxes(c, objects) for c in asked)
+        return Example(task, f"Which shapes are {', '.join(asked)}, and where?", answer, image, objects)
+    answer = "; ".join(recalled(c, [o.shape for o in scene.objects if o.color == c]) for c in asked)
     return Example(task, f"Which shapes are {', '.join(asked)}?", answer, image, objects)
 
 

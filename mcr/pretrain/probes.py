@@ -29,7 +29,10 @@
 * ``look_recall``  share of ``look_recall`` answers ("blue is square", four a row) right, each in
   its place: the join of a colour with its shape in words;
 * ``scene_recall`` the same on ``scene_recall`` rows (an image drawn as a post's); and
-  ``scene_recall_none``, the share of its colours that the image does not draw answered "none".
+  ``scene_recall_none``, the share of its colours that the image does not draw answered "none";
+* ``scene_recall_boxes`` the same on ``scene_recall_boxes`` rows with their boxes taken out, and
+  ``scene_recall_boxes_iou50``, the share of the drawn objects asked about named in their
+  colour's place with a box of IoU > 0.5.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from mcr.benchmarks.gmner.synthetic import Layout
@@ -61,11 +65,14 @@ from mcr.pretrain.corpus import (
 _ITEM = re.compile(r"(\w+) (\w+) \[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
 _BOX = re.compile(r"^\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]$")
 _ANY_BOX = re.compile(r"\[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
+_ANY_BOX_SPACED = re.compile(r" \[-?\d+, -?\d+, -?\d+, -?\d+\]")
+_SHAPE_BOX = re.compile(r"(\w+) \[(-?\d+), (-?\d+), (-?\d+), (-?\d+)\]")
 PROBE_NAMES = (
     "copy", "names", "copy_new", "names_new", "colour_shape", "box_iou50", "point_iou50", "point_absent",
     "scene_point_iou50", "scene_absent", "point_far_iou50", "exists", "exists_absent",
     "exists_text", "exists_text_absent", "exists_first", "exists_first_absent",
-    "look_recall", "scene_recall", "scene_recall_none", "look_shapes",
+    "look_recall", "scene_recall", "scene_recall_none", "look_shapes", "scene_recall_boxes",
+    "scene_recall_boxes_iou50",
 )  # fmt: skip
 PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
 
@@ -219,6 +226,30 @@ def score_recall(examples: Sequence[Example], answers: Sequence[str], name: str)
     return found
 
 
+def score_recall_boxes(examples: Sequence[Example], answers: Sequence[str]) -> dict[str, float]:
+    """``score_recall`` on the answers with their boxes taken out, and the share of the drawn
+    objects asked about whose shape is named in its colour's place with a box of IoU > 0.5
+    (``scene_recall_boxes_iou50``; each named box counts for one object at most)."""
+    found = score_recall(
+        [replace(e, answer=_ANY_BOX_SPACED.sub("", e.answer)) for e in examples],
+        [_ANY_BOX_SPACED.sub("", a) for a in answers],
+        "scene_recall_boxes",
+    )
+    hits = objects = 0
+    for example, answer in zip(examples, answers, strict=True):
+        given = [part.strip() for part in answer.split(";")]
+        for i, gold in enumerate(example.answer.split("; ")):
+            named = _SHAPE_BOX.findall(given[i]) if i < len(given) else []
+            for shape, *box in _SHAPE_BOX.findall(gold):
+                objects += 1
+                for j, (other, *guess) in enumerate(named):
+                    if other == shape and iou(tuple(map(float, box)), tuple(map(float, guess))) > 0.5:
+                        hits += 1
+                        del named[j]
+                        break
+    return {**found, "scene_recall_boxes_iou50": hits / max(1, objects)}
+
+
 def run_probes(
     model: Any, processor: Any, probes: dict[str, list[Example]], *, batch_size: int = 16
 ) -> dict[str, float]:
@@ -254,7 +285,14 @@ def run_probes(
         "scene_absent": lambda: {"scene_absent": exact("scene_absent")},
         "point_far": lambda: {"point_far_iou50": score_points(probes["point_far"], answers["point_far"])},
         **{task: lambda task=task: score_exists(probes[task], answers[task], task) for task in EXISTS_TASKS},
-        **{task: lambda task=task: score_recall(probes[task], answers[task], task) for task in RECALL_TASKS},
+        **{
+            task: lambda task=task: score_recall(probes[task], answers[task], task)
+            for task in RECALL_TASKS
+            if task != "scene_recall_boxes"
+        },
+        "scene_recall_boxes": lambda: score_recall_boxes(
+            probes["scene_recall_boxes"], answers["scene_recall_boxes"]
+        ),
     }
     found: dict[str, float] = {}
     for name in probes:
