@@ -14,7 +14,12 @@ model's completions and splits the decision in two, as ``bench/binding.py`` does
   ``looks.drawn_objects``; "none" when it draws none);
 * ``follows``: the verdict is what the step gives (shown exactly when the look's shape is named);
 * ``verdict``: the verdict is right (the gold shows the entity or not);
-* ``verdict_given_step``: the verdict is right where the step is.
+* ``verdict_given_step``: the verdict is right where the step is;
+* ``other_lines``: the lines whose step names shapes in the colour but not the look's, where
+  only comparing the two shapes gives "not shown"; ``other_hidden``: the share of them called
+  not shown (``none_hidden``: of the steps naming no shape; ``named_shown``: of those naming the
+  look's shape, called shown). A verdict that only asks whether anything is drawn in the colour
+  has ``other_hidden`` 0 and the other two 1.
 
 Each share is of the gold entities whose line has a step (``lines``, of ``entities``).
 """
@@ -65,6 +70,7 @@ def read_steps(predictions: Path, data_root: Path, split: str = "test") -> dict[
     counts = dict.fromkeys(
         ("entities", "lines", "colour", "look", "step", "follows", "verdict", "step_right_and_verdict"), 0
     )
+    by_step = {kind: [0, 0] for kind in ("none", "named", "other")}  # [lines, verdict as compared]
     for number, line in enumerate(predictions.read_text().splitlines(), start=1):
         sample = json.loads(line)
         record = records.get(sample["id"])
@@ -93,12 +99,20 @@ def read_steps(predictions: Path, data_root: Path, split: str = "test") -> dict[
             counts["follows"] += says_shown == (shape in shapes)
             counts["verdict"] += says_shown == bool(entity.boxes)
             counts["step_right_and_verdict"] += right_step and says_shown == bool(entity.boxes)
+            kind = "none" if not shapes else "named" if shape in shapes else "other"
+            by_step[kind][0] += 1
+            by_step[kind][1] += says_shown == (kind == "named")
     lines = max(1, counts["lines"])
     return {
         "entities": counts["entities"],
         "lines": counts["lines"],
         **{k: round(counts[k] / lines, 4) for k in ("colour", "look", "step", "follows", "verdict")},
         "verdict_given_step": round(counts["step_right_and_verdict"] / max(1, counts["step"]), 4),
+        "other_lines": by_step["other"][0],
+        **{
+            name: round(by_step[kind][1] / max(1, by_step[kind][0]), 4)
+            for name, kind in (("none_hidden", "none"), ("named_shown", "named"), ("other_hidden", "other"))
+        },
     }
 
 
@@ -114,7 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="also write the figures here as JSON")
     args = parser.parse_args(argv)
     found = {str(p): read_steps(p, args.data, args.split) for p in args.predictions}
-    columns = ("entities", "lines", "colour", "look", "step", "follows", "verdict", "verdict_given_step")
+    columns = (
+        "entities", "lines", "colour", "look", "step", "follows", "verdict", "verdict_given_step",
+        "other_lines", "none_hidden", "named_shown", "other_hidden",
+    )  # fmt: skip
     print("| predictions | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
     for path, figures in found.items():

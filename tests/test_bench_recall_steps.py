@@ -40,8 +40,25 @@ def test_gold_steps_read_back_right_and_a_wrong_step_is_told_from_a_wrong_verdic
     records = gold_predictions(synth_root, tmp_path / "gold.jsonl")
     gold = bench.read_steps(tmp_path / "gold.jsonl", synth_root)
     entities = sum(len(r.entities) for r in records)
+    others = gold.pop("other_lines")
     assert gold == {"entities": entities, "lines": entities, "colour": 1.0, "look": 1.0, "step": 1.0,
-                    "follows": 1.0, "verdict": 1.0, "verdict_given_step": 1.0}  # fmt: skip
+                    "follows": 1.0, "verdict": 1.0, "verdict_given_step": 1.0,
+                    "none_hidden": 1.0, "named_shown": 1.0, "other_hidden": 1.0}  # fmt: skip
+    assert 0 < others < entities  # some colours are drawn in other shapes only
+
+    # every verdict "shown" unless the step names no shape: the look-alikes are all missed
+    gold_predictions(
+        synth_root,
+        tmp_path / "any.jsonl",
+        lambda t: re.sub(
+            r"(is (?!none)[\w ]+?), so not shown in the image, box null",
+            r"\1, so shown in the image at [0, 0, 1, 1]",
+            t,
+        ),
+    )
+    rule = bench.read_steps(tmp_path / "any.jsonl", synth_root)
+    assert rule["other_lines"] == others and rule["other_hidden"] == 0.0
+    assert rule["none_hidden"] == rule["named_shown"] == 1.0
 
     # every place's look asks for a square instead of the triangle a LOC is drawn as
     gold_predictions(synth_root, tmp_path / "look.jsonl", lambda t: t.replace(" triangle?", " square?"))
