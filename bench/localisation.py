@@ -267,9 +267,14 @@ def run(name: str, args: argparse.Namespace) -> dict[str, Any]:
     space = spec_space(spec)
     layout = layout_choices()[variant.layout]
     drawn = layout.scaled(space.factor)
-    probes = probe_set(args.probe_examples, space, max_objects=variant.max_objects, layout=drawn)
-    measured = ("caption", "point", "point_absent", "point_far", *EXISTS_TASKS)
-    measured += tuple(t for t in ("scene_recall_boxes",) if t in variant.mix)
+    probes = probe_set(
+        args.probe_examples,
+        space,
+        max_objects=variant.max_objects,
+        layout=drawn,
+        boxed_recall="scene_recall_boxes" in variant.mix,
+    )
+    measured = ("caption", "point", "point_absent", "point_far", *EXISTS_TASKS, "scene_recall_boxes")
     probes = {k: v for k, v in probes.items() if k in measured}
     data_root = Path(args.out) / "data" / f"{drawn.name}-{space.factor}"
     began, start, points = time.perf_counter(), init, []

@@ -208,7 +208,8 @@ def test_a_tiny_qwen3_vl_sees_its_own_frame():
 def test_probes_run_on_any_subset_of_the_probe_sets(monkeypatch):
     import mcr.eval.generate as generation
 
-    probes = probe_set(4, SPACE)
+    assert "scene_recall_boxes" not in probe_set(4, SPACE)  # bench only: drawn when asked
+    probes = probe_set(4, SPACE, boxed_recall=True)
     gold = {name: [e.answer for e in examples] for name, examples in probes.items()}
     calls = []
 

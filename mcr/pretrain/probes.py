@@ -104,9 +104,10 @@ def _scene_points(
 
 
 def probe_set(
-    n: int, space: ImageSpace, *, max_objects: int = 4, layout: Layout = FREE
+    n: int, space: ImageSpace, *, max_objects: int = 4, layout: Layout = FREE, boxed_recall: bool = False
 ) -> dict[str, list[Example]]:
-    """``n`` held-out examples of each probe, images drawn as ``layout`` says."""
+    """``n`` held-out examples of each probe, images drawn as ``layout`` says; ``scene_recall_boxes``
+    (bench only, long answers) only with ``boxed_recall``."""
     rng = random.Random(SEED_OFFSET + PROBE_SEED)
     probes = {
         "repeat": [text_example(rng, "repeat", made_up=0.0) for _ in range(n)],
@@ -129,7 +130,8 @@ def probe_set(
     for task in EXISTS_TASKS:
         probes[task] = [vision_example(rng, task, max_objects, space, layout) for _ in range(n)]
     for task in RECALL_TASKS:
-        probes[task] = [recall_example(rng, task, space, layout) for _ in range(n)]
+        if task != "scene_recall_boxes" or boxed_recall:  # drawn last: the others stay as they were
+            probes[task] = [recall_example(rng, task, space, layout) for _ in range(n)]
     return probes
 
 
