@@ -120,6 +120,11 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", default=None, help="also write the results here as JSON")
     parser.add_argument(
+        "--card",
+        action="store_true",
+        help="write the result into the (one) base's model_card.json and README.md",
+    )
+    parser.add_argument(
         "--after-post",
         action="store_true",
         help="ask each question after the post's words (point_far's form)",
@@ -129,6 +134,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     args, overrides = parser.parse_args(argv[:split]), argv[split + 1 :]
 
     from mcr.config import load_recipe
+    from mcr.shipped import resolve_model_path
     from mcr.task_data import ensure_data, load_split, task_rows
 
     recipe = load_recipe(["recipe=tiny", *overrides])
@@ -139,7 +145,27 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     print(table(results))
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))
+    if args.card:
+        if len(args.bases) != 1:
+            parser.error("--card writes one base's card: name one base")
+        (base,) = args.bases
+        write_to_card(Path(resolve_model_path(base)), results[base], argv, after_post=args.after_post)
     return results
+
+
+def write_to_card(folder: Path, result: dict[str, float], argv: list[str], *, after_post: bool) -> None:
+    """Record ``result`` in the base's card, one entry per question form, and render its README."""
+    from mcr.pretrain.run import _machine, model_card
+
+    card_file = folder / "model_card.json"
+    if not card_file.is_file():
+        raise FileNotFoundError(f"{card_file}: no model card to write the pointing figures into")
+    card = json.loads(card_file.read_text())
+    form = "after the post's words" if after_post else "right after the image"
+    command = " ".join(["python bench/base_pointing.py", *argv])
+    card.setdefault("task_pointing", {})[form] = {**result, "command": command, "machine": _machine()}
+    card_file.write_text(json.dumps(card, indent=2))
+    (folder / "README.md").write_text(model_card(card))
 
 
 if __name__ == "__main__":

@@ -2,12 +2,14 @@
 
     python bench/seeds.py                          # seeds 0 1 2 x paths default, avx2 (six runs)
     python bench/seeds.py --seeds 0 --paths default -- grpo.max_steps=30
+    python bench/seeds.py --seeds 0 --paths generic          # the seventh run: no vector kernels
     python bench/seeds.py --table                  # the summary of the runs already done
 
 Each run is ``bash launch.sh pipeline recipe=tiny`` with ``seed``, ``data.synth.seed`` and
 ``mrsi.seed`` set to the run's seed (new data, a new D1/D2 split, new training randomness) under
-one numerical path: ``default`` (what the CPU offers) or ``avx2`` (``ATEN_CPU_CAPABILITY=avx2
-MKL_CBWR=AVX2``: the kernels of an AVX2-only machine). Runs go to ``outputs/seeds/<path>-s<seed>``
+one numerical path: ``default`` (what the CPU offers), ``avx2`` (``ATEN_CPU_CAPABILITY=avx2
+MKL_CBWR=AVX2``: the kernels of an AVX2-only machine) or ``generic`` (``ATEN_CPU_CAPABILITY=default``:
+no vector kernels; the default run's seventh run, at seed 0). Runs go to ``outputs/seeds/<path>-s<seed>``
 and a finished run is not run again. The summary, ``outputs/seeds/summary.{md,json}``, gives each
 checkpoint's figures as mean and min-max over the runs, each run's pipeline time, and whether
 each target holds in every run.
@@ -25,7 +27,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PATHS = {"default": {}, "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"}}
+PATHS = {
+    "default": {},
+    "avx2": {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2"},
+    "generic": {"ATEN_CPU_CAPABILITY": "default"},  # no vector kernels: a third path on any CPU
+}
 STAGES = ("base", "sft", "grpo")
 COLUMNS = {  # column: (reader of a checkpoint's metrics, format)
     "format": (lambda m: m["format_rate"], "{:.2f}"),
@@ -98,6 +104,7 @@ def summarize(runs: dict[str, dict]) -> dict:
         "SFT format >= 0.95": all(v >= 0.95 for v in sft["format"]),
         "SFT MNER F1 >= 60": all(v >= 60 for v in sft["MNER F1"]),
         "SFT GMNER F1 >= 40": all(v >= 40 for v in sft["GMNER F1"]),
+        "SFT grounded >= 30": all(v >= 30 for v in sft["grounded"]),
         "GRPO GMNER F1 > SFT's in every run": all(g > 0 for g in gains),
         "GRPO's mean gain > the spread of SFT's GMNER F1": statistics.mean(gains)
         > max(sft["GMNER F1"]) - min(sft["GMNER F1"]),

@@ -4,7 +4,7 @@
 |---|---|
 | ``answer_only`` | SFT on the answers alone (an empty ``<think></think>`` before each) |
 | ``mrsi_checklist`` | MRSI SFT in one reasoning style (checklist) |
-| ``mrsi`` | MRSI SFT in all the recipe's styles |
+| ``mrsi`` | MRSI SFT in the recipe's styles, at its weights |
 | ``mrsi_cvo`` | MRSI SFT, then CVO (GRPO with every reward) |
 | ``mrsi_cvo_no_penalties`` | MRSI SFT, then CVO with the two shortcut penalties at weight 0 |
 | ``cvo`` | CVO alone, from the base |
@@ -40,7 +40,7 @@ class Variant:
 VARIANTS = (
     Variant("answer_only", "SFT on answers alone (empty reasoning)"),
     Variant("mrsi_checklist", f"MRSI SFT, one style ({ONE_STYLE})"),
-    Variant("mrsi", "MRSI SFT, all styles"),
+    Variant("mrsi", "MRSI SFT, the recipe's styles"),
     Variant("mrsi_cvo", "MRSI SFT + CVO"),
     Variant("mrsi_cvo_no_penalties", "MRSI SFT + CVO without the shortcut penalties"),
     Variant("cvo", "CVO alone, from the base"),

@@ -41,7 +41,9 @@ def test_each_stage_trains_what_its_variant_says():
     picked = {n: {s for s, w in r.mrsi.styles.items() if w > 0} for n, (_, r) in recipes.items()}
     assert picked["answer_only"] == {ANSWER_ONLY}
     assert picked["mrsi_checklist"] == {"checklist"}
-    assert picked["mrsi"] == set(default.mrsi.styles) and len(picked["mrsi"]) == 4
+    # the recipe's own styles at its own weights (the default recipe: the recall alone)
+    assert picked["mrsi"] == {s for s, w in default.mrsi.styles.items() if w > 0} == {"recall"}
+    assert recipes["mrsi"][1].mrsi.styles == default.mrsi.styles
     # one D1/D2 split for all: the MRSI seed and fraction never change; GRPO reads MRSI's D2
     assert {(r.mrsi.seed, r.mrsi.sft_fraction) for _, r in recipes.values()} == {(0, 0.7)}
     grpo = {n: recipes[n][1] for n in ("mrsi_cvo", "mrsi_cvo_no_penalties", "cvo", "answer_only_cvo")}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mcr.benchmarks.gmner.synthetic import SHAPE_OF_TYPE
 
 from helpers.runs import load_bench
@@ -55,3 +57,29 @@ def test_bases_are_measured_side_by_side_on_the_test_posts(synth_root, tiny_mode
     assert results[str(tiny_model_dir)]["nowhere_absent"] == 0.0
     printed = capsys.readouterr().out
     assert "| mcr:tiny-base |" in printed and '"nowhere" when not shown' in printed
+
+
+def test_the_card_records_each_question_form_beside_the_base_it_measured(synth_root, tmp_path):
+    import shutil
+
+    from mcr.shipped import shipped_model
+
+    bench = load_bench("base_pointing")
+    base = tmp_path / "base"
+    shutil.copytree(shipped_model("tiny-base"), base)
+    card = json.loads((base / "model_card.json").read_text())
+    card.pop("task_pointing", None)
+    (base / "model_card.json").write_text(json.dumps(card))
+    data = [f"data.root={synth_root}", f"data.images={synth_root / 'images'}"]
+    near = bench.main([str(base), "--posts", "4", "--card", "--", *data])[str(base)]
+    far = bench.main([str(base), "--posts", "4", "--card", "--after-post", "--", *data])[str(base)]
+    written = json.loads((base / "model_card.json").read_text())["task_pointing"]
+    assert list(written) == ["right after the image", "after the post's words"]
+    for form, result in zip(written, (near, far), strict=True):
+        assert {k: written[form][k] for k in result} == result
+        assert written[form]["command"].startswith(f"python bench/base_pointing.py {base} --posts 4 --card")
+    readme = (base / "README.md").read_text()
+    row = f"| after the post's words | {far['shown']} | {100 * far['iou50_shown']:.1f}% |"
+    assert "## Pointing at the task's test entities" in readme and row in readme
+    with pytest.raises(SystemExit):
+        bench.main([str(base), "mcr:tiny-base", "--posts", "4", "--card", "--", *data])

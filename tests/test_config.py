@@ -24,7 +24,7 @@ def test_default_recipe_is_tiny():
     assert recipe.model.name_or_path.endswith("tiny-base")  # mcr:tiny-base, the shipped base
     # at least 300 held-out posts, and each data seed its own folder
     assert round(recipe.data.synth.n * recipe.data.synth.splits[2]) >= 300
-    assert load_recipe(["data.synth.seed=2"]).data.images == "outputs/data/tiny-gmner-2/images"
+    assert load_recipe(["data.synth.seed=2"]).data.images == "outputs/data/tiny-gmner-grid-2/images"
     scratch = load_recipe(["recipe=tiny_scratch"])
     assert scratch.model.build_tiny and scratch.model.name_or_path == "outputs/tiny-qwen2.5-vl"
     assert recipe.rewards.funcs["format"] == 1.0 and recipe.rewards.funcs["span"] == 1.0

@@ -172,5 +172,11 @@ def test_recipe_styles_and_sft_section_are_checked():
         RecipeError, match=r"unknown key 'sft.num_train_epoch'.*did you mean 'num_train_epochs'"
     ):
         load_recipe(["sft.num_train_epoch=2"])
-    # the recipe's own mix, as tiny.yaml writes it
-    assert recipe.mrsi.styles == {"checklist": 1.0, "evidence_table": 1.0, "verify": 1.0, "narrative": 1.0}
+    # the recipe's own mix, as tiny.yaml writes it: the recall, the other styles kept at 0 for the ablation
+    assert recipe.mrsi.styles == {
+        "recall": 1.0,
+        "checklist": 0.0,
+        "evidence_table": 0.0,
+        "verify": 0.0,
+        "narrative": 0.0,
+    }

@@ -307,11 +307,11 @@ def test_the_scenes_continuation_mixes_task_like_scenes_into_the_base_skills():
         assert "<answer>" not in text and not any(f" {t} " in f" {text} " for t in SHAPE_OF_TYPE)
         assert e.task not in TEXT_TASKS or e.image.size == (56, 56)
     card = json.loads((shipped_model("tiny-base") / "model_card.json").read_text())
-    ground = card["stages"]["ground"]
-    scenes = {**ground, "stage": {**ground["stage"], "name": "scenes", "mix": SCENES}}
-    rows = model_card({**card, "stages": {**card["stages"], "scenes": scenes}}).splitlines()
-    assert any(r.startswith("| scenes | ") and "1-4, and task-like scenes |" in r for r in rows)
-    assert any(r.startswith("| ground | ") and "| 1-4 |" in r for r in rows)
+    four = card["stages"]["four"]
+    scenes = {**four, "stage": {**four["stage"], "name": "scenes-2", "mix": SCENES}}
+    rows = model_card({**card, "stages": {**card["stages"], "scenes-2": scenes}}).splitlines()
+    assert any(r.startswith("| scenes-2 | ") and "1-4, and task-like scenes |" in r for r in rows)
+    assert any(r.startswith("| four | ") and "| 1-4 |" in r for r in rows)
 
 
 def test_caption_and_point_scores_by_value():
@@ -377,15 +377,16 @@ def test_continuing_a_base_keeps_its_card_and_trains_a_new_stage_from_its_weight
     from mcr.cli import main as mcr_main
 
     base, out = shipped_model("tiny-base"), tmp_path / "continued"
-    args = ["pretrain-tiny", "--from", str(base), "--out", str(out), "--schedule", "grounding"]
+    args = ["pretrain-tiny", "--from", str(base), "--out", str(out), "--schedule", "scenes"]
     args += ["--scale", "0.002", "--probe-examples", "8", "--probe-every", "6", "--workers", "2"]
     mcr_main(args)
     shipped, card = (json.loads((p / "model_card.json").read_text()) for p in (base, out))
-    assert list(shipped["stages"])[-1] == "ground"
-    assert list(card["stages"]) == [*shipped["stages"], "ground-2"]
+    assert list(shipped["stages"])[-1] == "scenes"
+    assert list(card["stages"]) == [*shipped["stages"], "scenes-2"]
     assert card["untrained"] == shipped["untrained"]
+    assert "task_pointing" in shipped and "task_pointing" not in card  # measured on the base's weights only
     assert all(card["stages"][n]["probes"] == s["probes"] for n, s in shipped["stages"].items())
-    new = card["stages"]["ground-2"]
+    new = card["stages"]["scenes-2"]
     assert new["stage"]["steps"] == 12 and new["command"] == card["command"] == "mcr " + " ".join(args)
     assert new["machine"] and new["batch_size"] == 16
     total = sum(s["stage"]["steps"] for s in shipped["stages"].values())
@@ -394,15 +395,16 @@ def test_continuing_a_base_keeps_its_card_and_trains_a_new_stage_from_its_weight
     changed = [k for k in before if not torch.equal(before[k], after[k])]
     assert changed and all((before[k] - after[k]).abs().max() < 0.1 for k in before)  # 12 small steps
     readme = (out / "README.md").read_text()
-    assert shipped["command"] in readme and "`" + card["command"] + "`: ground-2 (12 steps" in readme
-    # the shipped stages were probed before point_absent and the scene probes existed: "-" there
+    assert shipped["command"] in readme and "`" + card["command"] + "`: scenes-2 (12 steps" in readme
+    # each stage's own probes on its row; "-" for the bench-only probes no stage trained
     header, _, *table = readme.split("## Skill probes")[1].split("\n\n")[1].splitlines()
     columns = header.strip("| ").split(" | ")
     rows = [row.strip("| ").split(" | ") for row in table]
     cells = {row[0]: dict(zip(columns, row, strict=True)) for row in rows}
     for probe in ("point_absent", "scene_point_iou50", "scene_absent"):
-        assert cells["ground"][probe] == "-"
-        assert abs(float(cells["ground-2"][probe]) - new["probes"][probe]) <= 0.005
+        assert cells["scenes"][probe] == f"{shipped['stages']['scenes']['probes'][probe]:.2f}"
+        assert cells["scenes-2"][probe] == f"{new['probes'][probe]:.2f}"
+    assert cells["scenes"]["scene_recall_boxes"] == cells["scenes-2"]["scene_recall_boxes"] == "-"
     weights = (out / "model.safetensors").read_bytes()
     mcr_main(args)
     assert (out / "model.safetensors").read_bytes() == weights

@@ -483,6 +483,30 @@ def _made_by(card: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _task_pointing(card: dict[str, Any]) -> list[str]:
+    """The card's section on the task's test entities (``bench/base_pointing.py --card``), if measured."""
+    measured = card.get("task_pointing")
+    if not measured:
+        return []
+    lines = [
+        "## Pointing at the task's test entities",
+        "",
+        "Each gold entity of the default recipe's held-out test posts asked the base's own pointing "
+        'question, "Where is the <colour> <shape>?" (the colour the post mentions, the shape its type '
+        "is drawn as: the binding GMNER leaves to the model, given here), greedy:",
+        "",
+        '| asked | shown | IoU > 0.5 | "nowhere" when shown | not shown | "nowhere" when not shown |',
+        "|---|---|---|---|---|---|",
+    ]
+    for form, r in measured.items():
+        lines.append(
+            f"| {form} | {r['shown']} | {100 * r['iou50_shown']:.1f}% | {100 * r['nowhere_shown']:.1f}% | "
+            f"{r['absent']} | {100 * r['nowhere_absent']:.1f}% |"
+        )
+    lines += ["", *(f"- {form}: `{r['command']}` on {r['machine']}" for form, r in measured.items()), ""]
+    return lines
+
+
 def _and_scenes(mix: dict[str, float]) -> str:
     return ", and task-like scenes" if any(task in mix for task in SCENE_TASKS) else ""
 
@@ -538,6 +562,7 @@ def model_card(card: dict[str, Any]) -> str:
         'image lacks answered "nowhere"; scene_point_iou50, scene_absent: the same two on images drawn '
         "as the task's, with look-alikes (-: not yet probed when that stage ran).",
         "",
+        *_task_pointing(card),
         "## Learning curve (probes during a stage, by step from the first stage's start)",
         "",
         "| step | " + " | ".join(names) + " |",
