@@ -450,14 +450,16 @@ def pretrain_tiny(
 
 
 def _machine() -> str:
-    """The CPU's model name and core count (Linux), else the architecture."""
+    """The CPU's model name, widest vector extension and core count (Linux), else the architecture:
+    two CPUs of one model name may differ in AVX-512, and with it in their numerical path."""
     cpuinfo = Path("/proc/cpuinfo")
-    names = [
-        line.split(":", 1)[1].strip()
-        for line in (cpuinfo.read_text().splitlines() if cpuinfo.is_file() else [])
-        if line.startswith("model name")
-    ]
-    return f"{names[0]}, {len(names)} cores" if names else platform.machine()
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    if not names:
+        return platform.machine()
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    vector = " with AVX-512" if "avx512f" in flags else " (AVX2 only)" if "avx2" in flags else ""
+    return f"{names[0]}{vector}, {len(names)} cores"
 
 
 def _save(path: Path, record: dict) -> None:
@@ -474,7 +476,9 @@ def _made_by(card: dict[str, Any]) -> list[str]:
     for command, stages in runs.items():
         steps = sum(s["stage"]["steps"] for _, s in stages)
         machines = sorted({s.get("machine", card["machine"]) or "a CPU" for _, s in stages})
-        batches = sorted({s.get("batch_size", card["batch_size"]) for _, s in stages})
+        batches = sorted(
+            {s.get("batch_size", card["batch_size"]) * s["stage"].get("accumulation", 1) for _, s in stages}
+        )
         hours = sum(s["seconds"] for _, s in stages) / 3600
         lines.append(
             f"- `{command}`: {', '.join(n for n, _ in stages)} ({steps} steps of batch "
