@@ -485,6 +485,7 @@ def test_a_family_from_outside_the_repository_builds_trains_and_evaluates(own_fa
             "data.images=data/images",
             "data.synth.n=20",
             "data.synth.splits=[0.8,0.1,0.1]",
+            "data.synth.layout=free",  # four image sizes: the grid's one size resizes alike in both
             "mrsi.output_dir=mrsi",
             "sft.output_dir=sft",
             "sft.max_steps=2",
