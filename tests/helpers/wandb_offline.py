@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from pathlib import Path
 
 from wandb.proto import wandb_internal_pb2
@@ -34,11 +35,22 @@ def records(wandb_file: Path):
             yield record
 
 
+def finished_records(wandb_file: Path, timeout_s: float = 60.0) -> list:
+    """The run's records once its exit record is on disk: W&B's service process writes the record
+    file behind the run, so right after ``finish()`` on a busy machine its end may not be there yet."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = list(records(wandb_file))
+        if (found and found[-1].WhichOneof("record_type") == "exit") or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
+
+
 def logged_tables(run_dir: Path, key: str) -> list[tuple[dict, dict[str, Path]]]:
     """Every version of table ``key``: (its JSON, {path in the artifact: file on disk})."""
     (wandb_file,) = Path(run_dir).glob("run-*.wandb")
     found = []
-    for record in records(wandb_file):
+    for record in finished_records(wandb_file):
         if record.WhichOneof("record_type") == "artifact" and record.artifact.type == "run_table":
             files = {entry.path: Path(entry.local_path) for entry in record.artifact.manifest.contents}
             if f"{key}.table.json" in files:
