@@ -99,11 +99,9 @@ def table(results: dict[str, dict[str, float]]) -> str:
         '| base | shown | IoU > 0.5 | "nowhere" when shown | not shown | "nowhere" when not shown |',
         "|---|---|---|---|---|---|",
     ]
-    for base, r in results.items():
-        lines.append(
-            f"| {base} | {r['shown']} | {100 * r['iou50_shown']:.1f}% | {100 * r['nowhere_shown']:.1f}% | "
-            f"{r['absent']} | {100 * r['nowhere_absent']:.1f}% |"
-        )
+    from mcr.pretrain.run import pointing_row
+
+    lines += [pointing_row(base, r) for base, r in results.items()]
     return "\n".join(lines)
 
 
@@ -155,7 +153,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
 
 def write_to_card(folder: Path, result: dict[str, float], argv: list[str], *, after_post: bool) -> None:
     """Record ``result`` in the base's card, one entry per question form, and render its README."""
-    from mcr.pretrain.run import _machine, model_card
+    from mcr.pretrain.run import machine_name, model_card
 
     card_file = folder / "model_card.json"
     if not card_file.is_file():
@@ -163,7 +161,7 @@ def write_to_card(folder: Path, result: dict[str, float], argv: list[str], *, af
     card = json.loads(card_file.read_text())
     form = "after the post's words" if after_post else "right after the image"
     command = " ".join(["python bench/base_pointing.py", *argv])
-    card.setdefault("task_pointing", {})[form] = {**result, "command": command, "machine": _machine()}
+    card.setdefault("task_pointing", {})[form] = {**result, "command": command, "machine": machine_name()}
     card_file.write_text(json.dumps(card, indent=2))
     (folder / "README.md").write_text(model_card(card))
 

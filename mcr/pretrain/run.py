@@ -319,7 +319,7 @@ def _device() -> str:
     """Where training runs: the GPU's name, else the CPU's."""
     import torch
 
-    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else _machine()
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else machine_name()
 
 
 def _renamed(stages: list[Stage], taken: list[str]) -> list[Stage]:
@@ -449,7 +449,7 @@ def pretrain_tiny(
     return card
 
 
-def _machine() -> str:
+def machine_name() -> str:
     """The CPU's model name, widest vector extension and core count (Linux), else the architecture:
     two CPUs of one model name may differ in AVX-512, and with it in their numerical path."""
     cpuinfo = Path("/proc/cpuinfo")
@@ -487,6 +487,15 @@ def _made_by(card: dict[str, Any]) -> list[str]:
     return lines
 
 
+def pointing_row(label: str, r: dict[str, Any]) -> str:
+    """One row of a pointing table (``bench/base_pointing.py``'s figures): shown, IoU > 0.5,
+    "nowhere" when shown, not shown, "nowhere" when not shown."""
+    return (
+        f"| {label} | {r['shown']} | {100 * r['iou50_shown']:.1f}% | {100 * r['nowhere_shown']:.1f}% | "
+        f"{r['absent']} | {100 * r['nowhere_absent']:.1f}% |"
+    )
+
+
 def _task_pointing(card: dict[str, Any]) -> list[str]:
     """The card's section on the task's test entities (``bench/base_pointing.py --card``), if measured."""
     measured = card.get("task_pointing")
@@ -502,11 +511,7 @@ def _task_pointing(card: dict[str, Any]) -> list[str]:
         '| asked | shown | IoU > 0.5 | "nowhere" when shown | not shown | "nowhere" when not shown |',
         "|---|---|---|---|---|---|",
     ]
-    for form, r in measured.items():
-        lines.append(
-            f"| {form} | {r['shown']} | {100 * r['iou50_shown']:.1f}% | {100 * r['nowhere_shown']:.1f}% | "
-            f"{r['absent']} | {100 * r['nowhere_absent']:.1f}% |"
-        )
+    lines += [pointing_row(form, r) for form, r in measured.items()]
     lines += ["", *(f"- {form}: `{r['command']}` on {r['machine']}" for form, r in measured.items()), ""]
     return lines
 
