@@ -144,6 +144,7 @@ class TrainingTask(Benchmark):
         splits: tuple[float, float, float] = (0.8, 0.1, 0.1),
         layout: str = "free",
         factor: int = 28,
+        colour_look_alikes: float = 0.0,
     ) -> Path:
         """Write ``n`` synthetic examples at ``root`` in the release layout; returns ``root``."""
         raise NotImplementedError(self._no_synthesis())

@@ -121,6 +121,14 @@ class SynthArgs:
             "objects in cells of 2x2 visual tokens)."
         },
     )
+    colour_look_alikes: float = field(
+        default=0.0,
+        metadata={
+            "help": "GMNER: chance that an entity named but not shown gets a look-alike in its colour "
+            "(another shape drawn in it), besides the look-alikes every entity may get. Raised, "
+            "whether the colour is drawn no longer tells shown from not shown; only the shape does."
+        },
+    )
 
 
 @dataclass

@@ -126,13 +126,21 @@ class GmnerBenchmark(TrainingTask):
         splits: tuple[float, float, float] = (0.8, 0.1, 0.1),
         layout: str = "free",
         factor: int = 28,
+        colour_look_alikes: float = 0.0,
     ) -> Path:
         from mcr.benchmarks.gmner.synthetic import get_layout, write_synthetic_gmner
 
         dirname = "images" if images is None else os.path.relpath(images, root)
         drawn = get_layout(layout).scaled(factor)
         return write_synthetic_gmner(
-            root, n, seed, splits=splits, images_dirname=dirname, layout=drawn, progress=False
+            root,
+            n,
+            seed,
+            splits=splits,
+            images_dirname=dirname,
+            layout=drawn,
+            colour_look_alikes=colour_look_alikes,
+            progress=False,
         )
 
     # the mcr command --------------------------------------------------------------------
@@ -181,6 +189,13 @@ class GmnerBenchmark(TrainingTask):
             help="where objects are drawn: free (four small sizes, anywhere) or grid (224x224, in cells "
             "of 2x2 visual tokens)",
         )
+        parser.add_argument(
+            "--colour-look-alikes",
+            type=float,
+            default=0.0,
+            help="chance that an entity named but not shown gets a look-alike in its colour (another "
+            "shape drawn in it), besides the look-alikes every entity may get (default 0)",
+        )
 
     def synth(self, args: argparse.Namespace) -> dict:
         from mcr.benchmarks.gmner.synthetic import Layout, get_layout, write_synthetic_gmner
@@ -192,7 +207,9 @@ class GmnerBenchmark(TrainingTask):
                     "--image-size draws objects anywhere: it does not combine with --layout grid"
                 )
             layout = Layout("free", (args.image_size,))
-        out = write_synthetic_gmner(args.out, args.n, args.seed, layout=layout)
+        out = write_synthetic_gmner(
+            args.out, args.n, args.seed, layout=layout, colour_look_alikes=args.colour_look_alikes
+        )
         stats = {split: gmner_stats(load_twitter_gmner(out, split)) for split in SPLITS}
         return {"root": str(out), "images": str(out / "images"), "splits": stats}
 

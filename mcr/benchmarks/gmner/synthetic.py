@@ -10,7 +10,9 @@ The data carry the traps the MCR paper is about:
 * entities named but not shown (gold region None): nothing of their shape and colour is drawn;
 * distractors: objects drawn that no entity of the text refers to;
 * look-alikes: distractors with the shape of a named entity but another colour, or its
-  colour but another shape, so that neither modality alone locates the entity.
+  colour but another shape, so that neither modality alone locates the entity. An entity named
+  but not shown may get one in its colour more often (``colour_look_alikes``): then whether its
+  colour is drawn at all no longer tells shown from not shown, and only its shape does.
 
 Boxes are exact: every object is drawn to touch all four sides of its box.
 """
@@ -313,9 +315,12 @@ def generate_post(
     *,
     p_shown: float = 0.6,
     layout: Layout = LAYOUTS["free"],
+    colour_look_alikes: float = 0.0,
 ) -> SynthPost:
     """Draw one post: its tokens and BIO tags, its entities and the objects of its image, placed
-    as ``layout`` places them."""
+    as ``layout`` places them. ``colour_look_alikes``: the chance that an entity named but not
+    shown gets, besides the look-alikes any entity may get, an object of its colour in another
+    shape; the rest of the post is the same at any chance (``_add_colour_look_alikes``)."""
     n_entities = rng.choices((1, 2, 3, 4), weights=(3, 4, 3, 2))[0]
     entities: list[SynthEntity] = []
     used_looks: set[tuple[str, str]] = set()
@@ -382,7 +387,38 @@ def generate_post(
         if box is not None:
             objects.append(SynthObject(shape, color, box))
     rng.shuffle(objects)
+    if colour_look_alikes > 0:
+        _add_colour_look_alikes(
+            post_id, tokens, entities, objects, named_looks, size, taken, layout, colour_look_alikes
+        )
     return SynthPost(post_id, tokens, tags, entities, objects, size)
+
+
+def _add_colour_look_alikes(
+    post_id: str,
+    tokens: list[str],
+    entities: list[SynthEntity],
+    objects: list[SynthObject],
+    named_looks: set[tuple[str, str]],
+    size: tuple[int, int],
+    taken: list[tuple[int, int, int, int]],
+    layout: Layout,
+    chance: float,
+) -> None:
+    """``generate_post``'s ``colour_look_alikes``: each entity not shown gets, with ``chance``, an
+    object of its colour in another shape, in a free place among ``objects``. They are drawn
+    from a generator of their own, seeded by the post, after everything else: the post, its
+    image's other objects and every later post are those drawn without them."""
+    extra = random.Random(f"colour-look-alikes {post_id} {' '.join(tokens)}")
+    for ent in entities:
+        if ent.shown or extra.random() >= chance:
+            continue
+        shape = extra.choice([s for s in SHAPES if s != SHAPE_OF_TYPE[ent.type]])
+        if (shape, ent.color) in named_looks:
+            continue  # it would show a named entity
+        box = layout.place(extra, size, taken)
+        if box is not None:
+            objects.insert(extra.randint(0, len(objects)), SynthObject(shape, ent.color, box))
 
 
 def render_image(post: SynthPost, rng: random.Random) -> Image.Image:
@@ -444,14 +480,18 @@ def write_synthetic_gmner(
     splits=(0.8, 0.1, 0.1),
     images_dirname: str = "images",
     layout: Layout = LAYOUTS["free"],
+    colour_look_alikes: float = 0.0,
     progress: bool = True,
 ) -> Path:
     """Write ``n`` synthetic posts under ``out`` in the Twitter-GMNER release layout.
 
     ``out/txt/{train,dev,test}.txt``, ``out/xml/<id>.xml`` and ``out/<images_dirname>/<id>.jpg``;
     images drawn as ``layout`` says (its sizes, (width, height), and placement; the default's
-    keep them small for CPU runs). The same arguments always give the same files.
+    keep them small for CPU runs); ``colour_look_alikes`` as ``generate_post`` says. The same
+    arguments always give the same files.
     """
+    if not 0.0 <= colour_look_alikes <= 1.0:
+        raise ValueError(f"colour_look_alikes is a chance, between 0 and 1; got {colour_look_alikes}")
     if n < 3:
         raise ValueError(f"n must be at least 3 (one post per split), got {n}")
     out = Path(out)
@@ -464,7 +504,7 @@ def write_synthetic_gmner(
     for split, (lo, hi) in bounds.items():
         with open(out / "txt" / f"{split}.txt", "w", encoding="utf-8") as txt:
             for i in tqdm(range(lo, hi), desc=f"synth gmner {split}", disable=not progress):
-                post = generate_post(rng, f"S_{i}", layout=layout)
+                post = generate_post(rng, f"S_{i}", layout=layout, colour_look_alikes=colour_look_alikes)
                 txt.write(conll_block(post))
                 xml = voc_xml(post)
                 if xml is not None:

@@ -107,12 +107,18 @@ class MateBenchmark(TrainingTask):
         splits: tuple[float, float, float] = (0.8, 0.1, 0.1),
         layout: str = "free",
         factor: int = 28,
+        colour_look_alikes: float = 0.0,
     ) -> Path:
         from mcr.benchmarks.mate.synthetic import write_synthetic_mate
 
         if layout != "free":
             raise ValueError(
                 f"data.synth.layout={layout!r}: synthetic MATE scenes have one layout of their own"
+            )
+        if colour_look_alikes:
+            raise ValueError(
+                f"data.synth.colour_look_alikes={colour_look_alikes}: synthetic MATE names no "
+                "entities to draw look-alikes of"
             )
         return write_synthetic_mate(root, n, seed, splits=splits, progress=False)
 
