@@ -18,7 +18,8 @@ model's completions and splits the decision in two, as ``bench/binding.py`` does
 * ``other_lines``: the lines whose step names shapes in the colour but not the look's, where
   only comparing the two shapes gives "not shown"; ``other_hidden``: the share of them called
   not shown (``none_hidden``: of the steps naming no shape; ``named_shown``: of those naming the
-  look's shape, called shown). A verdict that only asks whether anything is drawn in the colour
+  look's shape, called shown), each over its own lines (``none_lines``, ``named_lines``), and
+  None where there are none. A verdict that only asks whether anything is drawn in the colour
   has ``other_hidden`` 0 and the other two 1.
 
 Each share is of the gold entities whose line has a step (``lines``, of ``entities``).
@@ -108,9 +109,9 @@ def read_steps(predictions: Path, data_root: Path, split: str = "test") -> dict[
         "lines": counts["lines"],
         **{k: round(counts[k] / lines, 4) for k in ("colour", "look", "step", "follows", "verdict")},
         "verdict_given_step": round(counts["step_right_and_verdict"] / max(1, counts["step"]), 4),
-        "other_lines": by_step["other"][0],
-        **{
-            name: round(by_step[kind][1] / max(1, by_step[kind][0]), 4)
+        **{f"{kind}_lines": by_step[kind][0] for kind in ("none", "named", "other")},
+        **{  # None where no line's step is of that kind
+            name: round(by_step[kind][1] / by_step[kind][0], 4) if by_step[kind][0] else None
             for name, kind in (("none_hidden", "none"), ("named_shown", "named"), ("other_hidden", "other"))
         },
     }
@@ -130,12 +131,16 @@ def main(argv: list[str] | None = None) -> int:
     found = {str(p): read_steps(p, args.data, args.split) for p in args.predictions}
     columns = (
         "entities", "lines", "colour", "look", "step", "follows", "verdict", "verdict_given_step",
-        "other_lines", "none_hidden", "named_shown", "other_hidden",
+        "none_lines", "named_lines", "other_lines", "none_hidden", "named_shown", "other_hidden",
     )  # fmt: skip
     print("| predictions | " + " | ".join(columns) + " |")
     print("|---|" + "---|" * len(columns))
     for path, figures in found.items():
-        print(f"| {path} | " + " | ".join(str(figures[c]) for c in columns) + " |")
+        print(
+            f"| {path} | "
+            + " | ".join("-" if figures[c] is None else str(figures[c]) for c in columns)
+            + " |"
+        )
     if args.out:
         args.out.write_text(json.dumps(found, indent=2))
     return 0

@@ -41,6 +41,7 @@ def test_gold_steps_read_back_right_and_a_wrong_step_is_told_from_a_wrong_verdic
     gold = bench.read_steps(tmp_path / "gold.jsonl", synth_root)
     entities = sum(len(r.entities) for r in records)
     others = gold.pop("other_lines")
+    assert gold.pop("none_lines") + gold.pop("named_lines") + others == entities
     assert gold == {"entities": entities, "lines": entities, "colour": 1.0, "look": 1.0, "step": 1.0,
                     "follows": 1.0, "verdict": 1.0, "verdict_given_step": 1.0,
                     "none_hidden": 1.0, "named_shown": 1.0, "other_hidden": 1.0}  # fmt: skip
@@ -75,6 +76,9 @@ def test_gold_steps_read_back_right_and_a_wrong_step_is_told_from_a_wrong_verdic
     shown = sum(bool(e.boxes) for r in records for e in r.entities)
     assert blind["verdict"] == 1.0 and blind["follows"] == round(1 - shown / entities, 4)
     assert blind["step"] < 1.0 and blind["verdict_given_step"] == 1.0
+    # no step names a shape: no share of such steps, rather than a share of none
+    assert blind["none_lines"] == entities and blind["named_lines"] == blind["other_lines"] == 0
+    assert blind["named_shown"] is None and blind["other_hidden"] is None
 
     # verdicts all "not shown" after the gold steps: right only on the unshown entities
     gold_predictions(
