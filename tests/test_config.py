@@ -229,3 +229,7 @@ def test_a_recipe_cannot_train_with_another_tasks_rewards():
 def test_synthetic_splits_must_be_three_shares_summing_to_one():
     with pytest.raises(RecipeError, match=r"data.synth.splits must be three shares .* not \[0.5, 0.5\]"):
         load_recipe(["data.synth.splits=[0.5,0.5]"])
+    with pytest.raises(
+        RecipeError, match=r"data.synth.colour_look_alikes is a chance, between 0 and 1, not 1\.5"
+    ):
+        load_recipe(["data.synth.colour_look_alikes=1.5"])

@@ -103,8 +103,9 @@ def check_task_rewards(recipe: Recipe, path: Path) -> None:
 
 
 def check_synth_splits(recipe: Recipe, path: Path) -> None:
-    """``data.synth.splits`` are three shares, and ``data.synth.n`` asks only a task that
-    synthesizes (``check_task_rewards`` has checked that the task trains)."""
+    """``data.synth.splits`` are three shares, ``data.synth.colour_look_alikes`` a chance, and
+    ``data.synth.n`` asks only a task that synthesizes (``check_task_rewards`` has checked that
+    the task trains)."""
     from mcr.benchmarks import get_task
 
     splits = recipe.data.synth.splits
@@ -112,6 +113,9 @@ def check_synth_splits(recipe: Recipe, path: Path) -> None:
         raise RecipeError(
             f"{path}: data.synth.splits must be three shares (train, dev, test) summing to 1, not {splits}"
         )
+    chance = recipe.data.synth.colour_look_alikes
+    if not 0.0 <= chance <= 1.0:
+        raise RecipeError(f"{path}: data.synth.colour_look_alikes is a chance, between 0 and 1, not {chance}")
     if recipe.data.synth.n > 0 and not get_task(recipe.task).synthesizes:
         raise RecipeError(
             f"{path}: data.synth.n={recipe.data.synth.n}, but task {recipe.task!r} synthesizes no data; "
