@@ -8,7 +8,7 @@ mcr build-tiny --out DIR [--seed S] [--family qwen2_5_vl|qwen2_vl|qwen3_vl|qwen3
                [--family-module MODULE]     (a family of your own: a dotted module or a .py file)
 mcr pretrain-tiny [--out assets/tiny-base] [--seed S] [--scale 1.0]   (resumes where it stopped)
 mcr pretrain-tiny --schedule recall --spec mimetic_attention=4   (recall first, on the grid)
-mcr pretrain-tiny --from assets/tiny-base --schedule {grounding,scenes} [--workers N]   (continues a base)
+mcr pretrain-tiny --from assets/tiny-base --schedule {grounding,scenes,checks} [--workers N]  (continues)
 mcr recipe recipe=NAME [key=value ...] [--get KEY]      (mcr recipe --help: every key, with help)
 mcr ablation {plan,table} recipe=NAME [key=value ...]    (bash launch.sh ablation runs the plan)
 mcr export --checkpoint DIR --base MODEL --out DIR
@@ -204,11 +204,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pretrain.add_argument(
         "--schedule",
-        choices=["default", "grounding", "scenes", "recall"],
+        choices=["default", "grounding", "scenes", "recall", "checks", "checks_control"],
         default="default",
         help="default: the curriculum from random weights; grounding: a continuation of mostly boxes; "
         "scenes: a continuation on images drawn as the task's; recall: colour-to-shape recall at 128 "
-        "rows a step first, then the curriculum, on the grid layout",
+        "rows a step first, then the curriculum, on the grid layout; checks: a continuation that asks "
+        "whether named looks are drawn, each after its colour's recall, at 128 rows a step first "
+        "(checks_control: the same with recall rows instead)",
     )
     pretrain.add_argument(
         "--spec",

@@ -15,6 +15,8 @@ import torch
 from mcr.benchmarks.gmner.synthetic import LAYOUTS, NAME_PARTS, SHAPE_OF_TYPE
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
+    CHECK_KINDS,
+    CHECK_TASKS,
     EXISTS_TASKS,
     NO,
     NONE,
@@ -30,6 +32,7 @@ from mcr.pretrain.corpus import (
     Example,
     as_row,
     blank_image,
+    check_example,
     corpus,
     draw_example,
     recall_example,
@@ -44,6 +47,7 @@ from mcr.pretrain.probes import (
     probe_set,
     run_probes,
     score_captions,
+    score_checks,
     score_exists,
     score_points,
     score_recall,
@@ -72,11 +76,11 @@ def test_the_corpus_holds_unimodal_skills_and_nothing_of_the_tasks():
     examples = corpus(
         600,
         seed=0,
-        mix={**TEXT_AND_VISION, **dict.fromkeys([*BENCH_ONLY, *RECALL_TASKS], 1.0)},
+        mix={**TEXT_AND_VISION, **dict.fromkeys([*BENCH_ONLY, *RECALL_TASKS, *CHECK_TASKS], 1.0)},
         max_objects=4,
         space=SPACE,
     )
-    assert {e.task for e in examples} == set(TEXT_TASKS + VISION_TASKS + RECALL_TASKS)
+    assert {e.task for e in examples} == set(TEXT_TASKS + VISION_TASKS + RECALL_TASKS + CHECK_TASKS)
     for e in examples:
         text = e.prompt + " " + e.answer
         # no answer contract, no reasoning, no entity types
@@ -499,6 +503,8 @@ def test_pretrain_command_sets_the_fresh_bases_architecture_with_spec(tmp_path, 
     mcr_main([*out, "--schedule", "recall", "--spec", "mimetic_attention=4"])
     assert seen["spec"] == replace(run.BASE_SPEC, mimetic_attention=4.0)
     assert [s.name for s in seen["stages"]][:2] == ["recall_words", "recall_scenes"]
+    mcr_main([*out, "--from", "x", "--schedule", "checks"])
+    assert [s.name for s in seen["stages"]] == ["checks", "checks_kept"]
     with pytest.raises(SystemExit, match="'depth=2': expected FIELD=VALUE"):
         mcr_main([*out, "--spec", "depth=2"])
     with pytest.raises(SystemExit, match="a continued base keeps its own"):
@@ -622,3 +628,91 @@ def test_a_stage_accumulates_batches_to_its_own_batch(tmp_path):
     assert "| dense | 2 | 6 | 1-2 | 0.001 | 0.1 |" in model_card(card)  # a card from before lr_schedule
     record["stage"]["lr_schedule"] = "constant_with_warmup"
     assert "| dense | 2 | 6 | 1-2 | 0.001 (constant with warmup) | 0.1 |" in model_card(card)
+
+
+def _checks(part: str) -> tuple[str, str, str, str]:
+    """A check's look, its recalled shapes and its verdict: "the red circle? red is square, so no"."""
+    found = re.fullmatch(r"the (\w+) (\w+)\? (\w+) is ([\w ]+), so (yes|no)", part)
+    assert found, part
+    colour, shape, again, named, verdict = found.groups()
+    assert again == colour
+    return colour, shape, named, verdict
+
+
+def test_scene_checks_answer_each_look_with_its_colours_recall_and_the_compared_verdict():
+    """Read back from the pixels: each checked look gets the shapes the image draws in its colour
+    ("none" when none) and "yes" exactly when its own shape is among them; a quarter or so of the
+    looks are look-alikes (the colour drawn in other shapes only), which "anything drawn in the
+    colour" gets wrong."""
+    from mcr.benchmarks.gmner.looks import drawn_objects, shapes_in_colour
+
+    rng = random.Random(5)
+    kinds = {"drawn": 0, "look_alike": 0, "colour_absent": 0}
+    for _ in range(60):
+        e = check_example(rng, "scene_checks", SPACE)
+        asked = e.prompt.removeprefix("Check ").removesuffix(".").split(", ")
+        assert len(set(asked)) == len(asked) == RECALL_ASKED
+        drawn = drawn_objects(e.image)
+        for look, part in zip(asked, e.answer.split("; "), strict=True):
+            colour, shape, named, verdict = _checks(part)
+            assert look == f"the {colour} {shape}"
+            shapes = shapes_in_colour(drawn, colour)
+            assert named == (" and ".join(shapes) or NONE)
+            assert verdict == (YES if shape in shapes else NO)
+            kinds["drawn" if shape in shapes else "look_alike" if shapes else "colour_absent"] += 1
+    total = sum(kinds.values())
+    assert kinds["drawn"] / total > 0.35 and kinds["look_alike"] / total > 0.15
+    assert kinds["colour_absent"] / total > 0.15 and set(kinds) == set(CHECK_KINDS)
+
+
+def test_look_checks_check_looks_listed_in_words_on_a_blank_image():
+    rng = random.Random(6)
+    alike = 0
+    for _ in range(50):
+        e = check_example(rng, "look_checks", SPACE)
+        listed, asked = e.prompt.removeprefix("Objects: ").split(". Check ")
+        shape_of = dict(look.split(" ") for look in listed.split("; "))
+        asked = asked.removesuffix(".").split(", ")
+        assert 2 <= len(shape_of) <= 4 and len(set(asked)) == len(asked) == RECALL_ASKED
+        for look, part in zip(asked, e.answer.split("; "), strict=True):
+            colour, shape, named, verdict = _checks(part)
+            assert look == f"the {colour} {shape}" and named == shape_of.get(colour, NONE)
+            assert verdict == (YES if shape_of.get(colour) == shape else NO)
+            alike += colour in shape_of and shape_of[colour] != shape
+        assert e.image.size == (56, 56) and e.objects == ()
+    assert alike > 0.15 * 50 * RECALL_ASKED
+
+
+def test_checks_are_scored_by_each_verdict_in_place_and_the_look_alikes_apart():
+    gold = (
+        "the red circle? red is square, so no; the blue square? blue is square, so yes; "
+        "the green circle? green is none, so no"
+    )
+    e = Example(
+        "scene_checks", "Check the red circle, the blue square, the green circle.", gold, blank_image()
+    )
+    assert score_checks([e], [gold], "scene_checks") == {"scene_checks": 1.0, "scene_checks_alike": 1.0}
+    # "shown whenever the colour is drawn": right on two of three, on no look-alike
+    shortcut = gold.replace("square, so no", "square, so yes")
+    assert score_checks([e], [shortcut], "x") == {"x": 2 / 3, "x_alike": 0.0}
+    # a verdict out of its place, or a part without one, does not count
+    assert score_checks([e], ["the blue square? blue is square, so yes"], "x") == {"x": 0.0, "x_alike": 0.0}
+    assert score_checks([e], ["the red circle? red is square no"], "x") == {"x": 0.0, "x_alike": 0.0}
+
+
+def test_the_checks_continuation_asks_them_densely_then_keeps_them_and_its_control_asks_recall_instead():
+    """The checks first, at 8 batches a step, then the base's last mix with them kept; the control
+    has the same stages with each check row a recall row of the same world (words or scene)."""
+    dense, kept = SCHEDULES["checks"]()
+    control = SCHEDULES["checks_control"]()
+    assert dense.accumulation == 8 and dense.lr_schedule == "constant_with_warmup" and kept.accumulation == 1
+    assert sum(dense.mix[t] for t in CHECK_TASKS) > sum(dense.mix.values()) / 2
+    assert set(SCENES) < set(kept.mix) and set(CHECK_TASKS) < set(kept.mix)
+    assert {stage.layout.name for stage in (dense, kept, *control)} == {"grid"}
+    for checked, recalled in zip((dense, kept), control, strict=True):
+        assert replace(checked, name="", mix={}) == replace(recalled, name="", mix={})
+        assert not set(CHECK_TASKS) & set(recalled.mix)
+        assert sum(checked.mix.values()) == sum(recalled.mix.values())
+        assert recalled.mix["look_recall"] == checked.mix["look_recall"] + checked.mix["look_checks"]
+        assert recalled.mix["scene_recall"] == checked.mix["scene_recall"] + checked.mix["scene_checks"]
+    assert [s.steps for s in SCHEDULES["checks"](0.1)] == [30, 60]

@@ -45,6 +45,20 @@ words MRSI's ``recall`` style writes its step in ("red is square"):
   the box written where the recall has just found the object by its colour, a later answer
   further from the image (bench only: the controlled runs of docs/results/localisation.md).
 
+Checks, dense: the comparison a look's verdict needs after the recall (findings 14 and 17 of
+docs/results/localisation.md: a verdict that only asks whether anything is drawn in the colour is
+right for 84% of the task's lines, and SFT does not learn more). Four looks a row, each answered
+with the recall of its colour and the verdict that comparing the two shapes gives, in the words
+MRSI's ``recall`` style writes ("the red circle? red is square, so no"); of the asked looks half
+are drawn, a quarter have look-alikes in their colour only (its other shapes), a quarter a colour
+not drawn, so that "anything in the colour" is right for three in four of them at most:
+
+* ``look_checks``  "Objects: red square; blue circle. Check the red circle, the blue circle, ..."
+  -> "the red circle? red is square, so no; the blue circle? blue is circle, so yes; ..." (2-4
+  looks of distinct colours listed in words, on a blank image): the comparison in words;
+* ``scene_checks`` the same on an image drawn as a post's ("Check the red circle, ..."), each
+  colour recalled with every shape drawn in it.
+
 The corpus never holds the GMNER or MATE answer format, a reasoning style, entity types, or a
 post together with its image: binding the text's entities to the image's objects is what MRSI
 and CVO teach. Text tasks carry a blank 56x56 image (4 visual tokens) so that every row has one.
@@ -82,6 +96,10 @@ SCENE_TASKS = ("scene_caption", "scene_point")
 # the plain form last: the probes of the first two stay the examples they were
 RECALL_TASKS = ("look_recall", "scene_recall", "look_shapes", "scene_recall_boxes")
 RECALL_ASKED = 4  # colours a recall row asks about
+CHECK_TASKS = ("look_checks", "scene_checks")
+# what a checked look is, drawn with these chances: the look itself is drawn; its colour is drawn,
+# in other shapes only (a look-alike); its colour is not drawn at all
+CHECK_KINDS = {"drawn": 0.5, "look_alike": 0.25, "colour_absent": 0.25}
 NOWHERE = "nowhere"
 YES, NO = "yes", "no"
 NOTHING = "nothing"
@@ -258,6 +276,54 @@ def recall_example(rng: random.Random, task: str, space: ImageSpace, layout: Lay
     return Example(task, f"Which shapes are {', '.join(asked)}?", answer, image, objects)
 
 
+def checked(colour: str, shape: str, drawn_shapes: Sequence[str]) -> str:
+    """One check, as MRSI's ``recall`` style writes an entity's: the look, the recall of its colour,
+    and the verdict of comparing the shapes ("the red circle? red is square, so no")."""
+    return (
+        f"the {colour} {shape}? {recalled(colour, drawn_shapes)}, so {YES if shape in drawn_shapes else NO}"
+    )
+
+
+def checked_looks(
+    rng: random.Random, drawn: dict[str, list[str]], n: int = RECALL_ASKED
+) -> list[tuple[str, str]]:
+    """``n`` distinct looks to check against ``drawn`` (colour -> the shapes drawn in it), each of
+    a kind drawn with ``CHECK_KINDS``' chances; a kind with no look left gives way to the others."""
+    pools = {
+        "drawn": [(c, s) for c, shapes in drawn.items() for s in shapes],
+        "look_alike": [(c, s) for c, shapes in drawn.items() for s in SHAPES if s not in shapes],
+        "colour_absent": [(c, s) for c in COLORS if c not in drawn for s in SHAPES],
+    }
+    asked: list[tuple[str, str]] = []
+    while len(asked) < n:
+        kinds = [k for k in CHECK_KINDS if any(look not in asked for look in pools[k])]
+        if not kinds:
+            break
+        kind = rng.choices(kinds, weights=[CHECK_KINDS[k] for k in kinds])[0]
+        asked.append(rng.choice([look for look in pools[kind] if look not in asked]))
+    return asked
+
+
+def check_example(rng: random.Random, task: str, space: ImageSpace, layout: Layout = FREE) -> Example:
+    """A ``look_checks`` (looks listed in words, blank image) or ``scene_checks`` (an image drawn as
+    a post's) row: ``RECALL_ASKED`` looks checked at once, each with its colour's recall."""
+    if task == "look_checks":
+        colours = rng.sample(tuple(COLORS), rng.randint(2, 4))
+        looks = [(colour, rng.choice(SHAPES)) for colour in colours]
+        drawn = {colour: [shape] for colour, shape in looks}
+        image, objects, listed = blank_image(), (), f"{listed_looks(looks)} "
+    else:
+        scene = generate_post(rng, "scene", layout=layout)
+        drawn = {}
+        for o in scene.objects:
+            drawn.setdefault(o.color, []).append(o.shape)
+        image, objects, listed = render_image(scene, rng), _sorted_objects(scene, space), ""
+    asked = checked_looks(rng, drawn)
+    prompt = f"{listed}Check {', '.join(f'the {c} {s}' for c, s in asked)}."
+    answer = "; ".join(checked(c, s, drawn.get(c, [])) for c, s in asked)
+    return Example(task, prompt, answer, image, objects)
+
+
 _SYLLABLES = tuple(c + v for c in "bdfgklmnprstvz" for v in "aeiou")
 
 
@@ -330,9 +396,11 @@ def draw_example(
         return scene_example(rng, task, space, layout)
     if task in RECALL_TASKS:
         return recall_example(rng, task, space, layout)
+    if task in CHECK_TASKS:
+        return check_example(rng, task, space, layout)
     if task in TEXT_TASKS:
         return text_example(rng, task, made_up)
-    known = TEXT_TASKS + VISION_TASKS + SCENE_TASKS + RECALL_TASKS
+    known = TEXT_TASKS + VISION_TASKS + SCENE_TASKS + RECALL_TASKS + CHECK_TASKS
     raise ValueError(f"unknown pretraining task {task!r}; expected one of {known}")
 
 

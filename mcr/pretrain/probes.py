@@ -33,6 +33,12 @@
 * ``scene_recall_boxes`` the same on ``scene_recall_boxes`` rows with their boxes taken out, and
   ``scene_recall_boxes_iou50``, the share of the drawn objects asked about named in their
   colour's place with a box of IoU > 0.5.
+* ``look_checks``  share of the looks a ``look_checks`` row checks whose verdict ("so yes" / "so
+  no") is right in its place, as written after the model's own step; ``look_checks_alike``, of
+  those whose colour is listed with another shape only: the looks only comparing the two shapes
+  answers right;
+* ``scene_checks``, ``scene_checks_alike`` the same on ``scene_checks`` rows (an image drawn as a
+  post's; "alike": the colour drawn in other shapes only).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ from mcr.benchmarks.gmner.synthetic import Layout
 from mcr.contract.matching import iou
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
+    CHECK_TASKS,
     EXISTS_TASKS,
     FREE,
     NO,
@@ -56,6 +63,7 @@ from mcr.pretrain.corpus import (
     SEED_OFFSET,
     Example,
     as_row,
+    check_example,
     recall_example,
     scene_example,
     text_example,
@@ -72,7 +80,7 @@ PROBE_NAMES = (
     "scene_point_iou50", "scene_absent", "point_far_iou50", "exists", "exists_absent",
     "exists_text", "exists_text_absent", "exists_first", "exists_first_absent",
     "look_recall", "scene_recall", "scene_recall_none", "look_shapes", "scene_recall_boxes",
-    "scene_recall_boxes_iou50",
+    "scene_recall_boxes_iou50", "look_checks", "look_checks_alike", "scene_checks", "scene_checks_alike",
 )  # fmt: skip
 PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
 
@@ -132,6 +140,8 @@ def probe_set(
     for task in RECALL_TASKS:
         if task != "scene_recall_boxes" or boxed_recall:  # drawn last: the others stay as they were
             probes[task] = [recall_example(rng, task, space, layout) for _ in range(n)]
+    for task in CHECK_TASKS:  # drawn after the recall's: those stay the examples they were
+        probes[task] = [check_example(rng, task, space, layout) for _ in range(n)]
     return probes
 
 
@@ -252,6 +262,23 @@ def score_recall_boxes(examples: Sequence[Example], answers: Sequence[str]) -> d
     return {**found, "scene_recall_boxes_iou50": hits / max(1, objects)}
 
 
+def score_checks(examples: Sequence[Example], answers: Sequence[str], name: str) -> dict[str, float]:
+    """The share of checked looks whose verdict is right in its place (``name``), and of those whose
+    colour is drawn in other shapes only (``name``_alike: "red is square, so no" for the red circle)."""
+    right = alike = alike_right = total = 0
+    for example, answer in zip(examples, answers, strict=True):
+        given = [part.strip() for part in answer.split(";")]
+        for i, gold in enumerate(example.answer.split("; ")):
+            verdict = gold.rsplit(", so ", 1)[1]
+            hit = i < len(given) and given[i].rsplit(", so ", 1)[-1] == verdict and ", so " in given[i]
+            right += hit
+            total += 1
+            if verdict == NO and not gold.split(", so ")[0].endswith(f" is {NONE}"):
+                alike += 1
+                alike_right += hit
+    return {name: right / max(1, total), f"{name}_alike": alike_right / max(1, alike)}
+
+
 def run_probes(
     model: Any, processor: Any, probes: dict[str, list[Example]], *, batch_size: int = 16
 ) -> dict[str, float]:
@@ -292,6 +319,7 @@ def run_probes(
             for task in RECALL_TASKS
             if task != "scene_recall_boxes"
         },
+        **{task: lambda task=task: score_checks(probes[task], answers[task], task) for task in CHECK_TASKS},
         "scene_recall_boxes": lambda: score_recall_boxes(
             probes["scene_recall_boxes"], answers["scene_recall_boxes"]
         ),

@@ -158,11 +158,38 @@ def recall_schedule(scale: float = 1.0) -> list[Stage]:
     ]
 
 
+# Continuing the recall-first base with the comparison after the recall (findings 14 and 17 of
+# docs/results/localisation.md): SFT's verdicts call a look shown whenever its colour is drawn,
+# right for 84% of the task's lines, and more look-alikes in SFT's data did not teach the rest.
+# The checks are asked densely first (every look of a row needs the comparison or the recall, 128
+# rows a step, as the recall was learned), then kept in the mix of the base's last stage.
+CHECKS_DENSE = {"look_checks": 1.0, "scene_checks": 3.0, **KEEP_RECALL}
+KEEP_CHECKS = {"look_checks": 0.5, "scene_checks": 1.0}
+# The control: the same stages with each check row a recall row of the same world (words or scene).
+RECALL_DENSE = {"look_recall": 1.5, "scene_recall": 4.0}
+KEEP_RECALL_MORE = {"look_recall": 1.0, "scene_recall": 2.0}
+
+
+def checks_schedule(scale: float = 1.0, checks: bool = True) -> list[Stage]:
+    """``scale`` times 300 steps of 128 rows (16 x 8 accumulated at the default batch) mostly of
+    checks at a constant learning rate, then 600 of 16 rows with the base's last mix and the checks
+    kept, decaying to zero, on the grid (a continuation: ``pretrain_tiny(base=...)``). Without
+    ``checks``, the control: every check row a recall row instead."""
+    dense, kept = (CHECKS_DENSE, KEEP_CHECKS) if checks else (RECALL_DENSE, KEEP_RECALL_MORE)
+    names = ("checks", "checks_kept") if checks else ("recall_again", "recall_kept")
+    return [
+        Stage(names[0], max(1, round(300 * scale)), 4, 1e-3, dict(dense), GRID, 8, "constant_with_warmup"),
+        Stage(names[1], max(1, round(600 * scale)), 4, 1e-3, {**SCENES, **KEEP_RECALL, **kept}, GRID),
+    ]
+
+
 SCHEDULES = {
     "default": default_schedule,
     "grounding": grounding_schedule,
     "scenes": scenes_schedule,
     "recall": recall_schedule,
+    "checks": checks_schedule,
+    "checks_control": lambda scale=1.0: checks_schedule(scale, checks=False),
 }
 
 # shard k of a stage's stream draws from the stage's seed plus k times this (shard 0: the seed)
