@@ -164,10 +164,17 @@ def recall_schedule(scale: float = 1.0) -> list[Stage]:
 # The checks are asked densely first (every look of a row needs the comparison or the recall, 128
 # rows a step, as the recall was learned), then kept in the mix of the base's last stage.
 CHECKS_DENSE = {"look_checks": 1.0, "scene_checks": 3.0, **KEEP_RECALL}
-KEEP_CHECKS = {"look_checks": 0.5, "scene_checks": 1.0}
-# The control: the same stages with each check row a recall row of the same world (words or scene).
-RECALL_DENSE = {"look_recall": 1.5, "scene_recall": 4.0}
-KEEP_RECALL_MORE = {"look_recall": 1.0, "scene_recall": 2.0}
+CHECKS_KEPT = {**SCENES, **KEEP_RECALL, "look_checks": 0.5, "scene_checks": 1.0}
+# the recall task of each check's world (words or a scene): the control's row in its place
+RECALL_OF_CHECK = {"look_checks": "look_recall", "scene_checks": "scene_recall"}
+
+
+def checks_as_recall(mix: dict[str, float]) -> dict[str, float]:
+    """``mix`` with each check task's weight moved onto the recall task of its world."""
+    moved = {task: weight for task, weight in mix.items() if task not in RECALL_OF_CHECK}
+    for check, recall in RECALL_OF_CHECK.items():
+        moved[recall] = moved.get(recall, 0.0) + mix.get(check, 0.0)
+    return moved
 
 
 def checks_schedule(scale: float = 1.0, checks: bool = True) -> list[Stage]:
@@ -175,11 +182,13 @@ def checks_schedule(scale: float = 1.0, checks: bool = True) -> list[Stage]:
     checks at a constant learning rate, then 600 of 16 rows with the base's last mix and the checks
     kept, decaying to zero, on the grid (a continuation: ``pretrain_tiny(base=...)``). Without
     ``checks``, the control: every check row a recall row instead."""
-    dense, kept = (CHECKS_DENSE, KEEP_CHECKS) if checks else (RECALL_DENSE, KEEP_RECALL_MORE)
+    dense, kept = (
+        (CHECKS_DENSE, CHECKS_KEPT) if checks else map(checks_as_recall, (CHECKS_DENSE, CHECKS_KEPT))
+    )
     names = ("checks", "checks_kept") if checks else ("recall_again", "recall_kept")
     return [
         Stage(names[0], max(1, round(300 * scale)), 4, 1e-3, dict(dense), GRID, 8, "constant_with_warmup"),
-        Stage(names[1], max(1, round(600 * scale)), 4, 1e-3, {**SCENES, **KEEP_RECALL, **kept}, GRID),
+        Stage(names[1], max(1, round(600 * scale)), 4, 1e-3, dict(kept), GRID),
     ]
 
 
