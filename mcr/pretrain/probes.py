@@ -269,11 +269,11 @@ def score_checks(examples: Sequence[Example], answers: Sequence[str], name: str)
     for example, answer in zip(examples, answers, strict=True):
         given = [part.strip() for part in answer.split(";")]
         for i, gold in enumerate(example.answer.split("; ")):
-            verdict = gold.rsplit(", so ", 1)[1]
+            step, verdict = gold.rsplit(", so ", 1)
             hit = i < len(given) and given[i].rsplit(", so ", 1)[-1] == verdict and ", so " in given[i]
             right += hit
             total += 1
-            if verdict == NO and not gold.split(", so ")[0].endswith(f" is {NONE}"):
+            if verdict == NO and not step.endswith(f" is {NONE}"):
                 alike += 1
                 alike_right += hit
     return {name: right / max(1, total), f"{name}_alike": alike_right / max(1, alike)}
