@@ -204,13 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pretrain.add_argument(
         "--schedule",
-        choices=["default", "grounding", "scenes", "recall", "checks", "checks_control"],
+        choices=["default", "grounding", "scenes", "recall", "checks", "checks_control", "checks_shown"],
         default="default",
         help="default: the curriculum from random weights; grounding: a continuation of mostly boxes; "
         "scenes: a continuation on images drawn as the task's; recall: colour-to-shape recall at 128 "
         "rows a step first, then the curriculum, on the grid layout; checks: a continuation that asks "
         "whether named looks are drawn, each after its colour's recall, at 128 rows a step first "
-        "(checks_control: the same with recall rows instead)",
+        "(checks_control: the same with recall rows instead; checks_shown: the same with the verdicts "
+        "'shown' / 'not shown' instead of 'yes' / 'no')",
     )
     pretrain.add_argument(
         "--spec",

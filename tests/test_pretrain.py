@@ -57,6 +57,7 @@ from mcr.pretrain.probes import (
 from mcr.pretrain.run import (
     SCENES,
     SCHEDULES,
+    SHOWN_OF_CHECK,
     TEXT_AND_VISION,
     Stage,
     _stream,
@@ -706,8 +707,8 @@ def test_the_checks_continuation_asks_them_densely_then_keeps_them_and_its_contr
     dense, kept = SCHEDULES["checks"]()
     control = SCHEDULES["checks_control"]()
     assert dense.accumulation == 8 and dense.lr_schedule == "constant_with_warmup" and kept.accumulation == 1
-    assert sum(dense.mix[t] for t in CHECK_TASKS) > sum(dense.mix.values()) / 2
-    assert set(SCENES) < set(kept.mix) and set(CHECK_TASKS) < set(kept.mix)
+    assert sum(dense.mix[t] for t in ("look_checks", "scene_checks")) > sum(dense.mix.values()) / 2
+    assert set(SCENES) < set(kept.mix) and {"look_checks", "scene_checks"} < set(kept.mix)
     assert {stage.layout.name for stage in (dense, kept, *control)} == {"grid"}
     for checked, recalled in zip((dense, kept), control, strict=True):
         assert replace(checked, name="", mix={}) == replace(recalled, name="", mix={})
@@ -716,3 +717,29 @@ def test_the_checks_continuation_asks_them_densely_then_keeps_them_and_its_contr
         assert recalled.mix["look_recall"] == checked.mix["look_recall"] + checked.mix["look_checks"]
         assert recalled.mix["scene_recall"] == checked.mix["scene_recall"] + checked.mix["scene_checks"]
     assert [s.steps for s in SCHEDULES["checks"](0.1)] == [30, 60]
+
+
+def test_checks_in_shown_words_are_the_same_rows_and_stages_with_only_the_verdicts_worded_as_sft():
+    """The ``_shown`` twins draw the same looks on the same images (the same seed gives the same
+    rows) and answer "so shown" / "so not shown" where the checks answer "so yes" / "so no": the
+    words MRSI's verdicts write after "so"; ``checks_shown`` is ``checks`` with each twin in place."""
+    for task in ("look_checks", "scene_checks"):
+        for seed in range(20):
+            plain = check_example(random.Random(seed), task, SPACE)
+            shown = check_example(random.Random(seed), f"{task}_shown", SPACE)
+            assert (shown.prompt, shown.objects, shown.image.tobytes()) == (
+                plain.prompt, plain.objects, plain.image.tobytes()
+            )  # fmt: skip
+            assert shown.answer.replace(", so not shown", ", so no").replace(", so shown", ", so yes") == (
+                plain.answer
+            )
+            assert all(part.endswith((", so shown", ", so not shown")) for part in shown.answer.split("; "))
+    for checks, shown in zip(SCHEDULES["checks"](), SCHEDULES["checks_shown"](), strict=True):
+        assert replace(checks, mix={}) == replace(shown, mix={})
+        renamed = {SHOWN_OF_CHECK.get(task, task): weight for task, weight in checks.mix.items()}
+        assert shown.mix == renamed and not {"look_checks", "scene_checks"} & set(shown.mix)
+    # scored by their own words: "not shown" for a colour drawn in other shapes is a look-alike
+    gold = "the red circle? red is square, so not shown; the blue square? blue is square, so shown"
+    e = Example("scene_checks_shown", "Check the red circle, the blue square.", gold, blank_image())
+    assert score_checks([e], [gold], "s") == {"s": 1.0, "s_alike": 1.0}
+    assert score_checks([e], [gold.replace("so not shown", "so no")], "s") == {"s": 0.5, "s_alike": 0.0}

@@ -57,7 +57,9 @@ not drawn, so that "anything in the colour" is right for three in four of them a
   -> "the red circle? red is square, so no; the blue circle? blue is circle, so yes; ..." (2-4
   looks of distinct colours listed in words, on a blank image): the comparison in words;
 * ``scene_checks`` the same on an image drawn as a post's ("Check the red circle, ..."), each
-  colour recalled with every shape drawn in it.
+  colour recalled with every shape drawn in it;
+* ``look_checks_shown``, ``scene_checks_shown`` the same rows with the verdict in the words MRSI's
+  verdict writes after "so" ("so shown" / "so not shown" for "so yes" / "so no").
 
 The corpus never holds the GMNER or MATE answer format, a reasoning style, entity types, or a
 post together with its image: binding the text's entities to the image's objects is what MRSI
@@ -96,12 +98,21 @@ SCENE_TASKS = ("scene_caption", "scene_point")
 # the plain form last: the probes of the first two stay the examples they were
 RECALL_TASKS = ("look_recall", "scene_recall", "look_shapes", "scene_recall_boxes")
 RECALL_ASKED = 4  # colours a recall row asks about
-CHECK_TASKS = ("look_checks", "scene_checks")
+YES, NO = "yes", "no"
+SHOWN, NOT_SHOWN = "shown", "not shown"
+# each check task's verdicts (look drawn, look not drawn): "yes" / "no", or the ``_shown`` tasks'
+# words, those MRSI's verdicts write after "so" ("so shown in the image at", "so not shown in ...")
+CHECK_VERDICTS = {
+    "look_checks": (YES, NO),
+    "scene_checks": (YES, NO),
+    "look_checks_shown": (SHOWN, NOT_SHOWN),
+    "scene_checks_shown": (SHOWN, NOT_SHOWN),
+}
+CHECK_TASKS = tuple(CHECK_VERDICTS)
 # what a checked look is, drawn with these chances: the look itself is drawn; its colour is drawn,
 # in other shapes only (a look-alike); its colour is not drawn at all
 CHECK_KINDS = {"drawn": 0.5, "look_alike": 0.25, "colour_absent": 0.25}
 NOWHERE = "nowhere"
-YES, NO = "yes", "no"
 NOTHING = "nothing"
 NONE = "none"
 # a fixed offset from every seed the data sets use (theirs start at 0)
@@ -276,12 +287,14 @@ def recall_example(rng: random.Random, task: str, space: ImageSpace, layout: Lay
     return Example(task, f"Which shapes are {', '.join(asked)}?", answer, image, objects)
 
 
-def checked(colour: str, shape: str, drawn_shapes: Sequence[str]) -> str:
+def checked(
+    colour: str, shape: str, drawn_shapes: Sequence[str], verdicts: tuple[str, str] = (YES, NO)
+) -> str:
     """One check, as MRSI's ``recall`` style writes an entity's: the look, the recall of its colour,
-    and the verdict of comparing the shapes ("the red circle? red is square, so no")."""
-    return (
-        f"the {colour} {shape}? {recalled(colour, drawn_shapes)}, so {YES if shape in drawn_shapes else NO}"
-    )
+    and the verdict of comparing the shapes, in ``verdicts``' words (drawn, not drawn): "the red
+    circle? red is square, so no" (or "so not shown")."""
+    verdict = verdicts[0] if shape in drawn_shapes else verdicts[1]
+    return f"the {colour} {shape}? {recalled(colour, drawn_shapes)}, so {verdict}"
 
 
 def checked_looks(
@@ -306,8 +319,9 @@ def checked_looks(
 
 def check_example(rng: random.Random, task: str, space: ImageSpace, layout: Layout = FREE) -> Example:
     """A ``look_checks`` (looks listed in words, blank image) or ``scene_checks`` (an image drawn as
-    a post's) row: ``RECALL_ASKED`` looks checked at once, each with its colour's recall."""
-    if task == "look_checks":
+    a post's) row: ``RECALL_ASKED`` looks checked at once, each with its colour's recall; the
+    ``_shown`` tasks are the same rows with the verdicts in ``CHECK_VERDICTS``' other words."""
+    if task.startswith("look_checks"):
         colours = rng.sample(tuple(COLORS), rng.randint(2, 4))
         looks = [(colour, rng.choice(SHAPES)) for colour in colours]
         drawn = {colour: [shape] for colour, shape in looks}
@@ -320,7 +334,7 @@ def check_example(rng: random.Random, task: str, space: ImageSpace, layout: Layo
         image, objects, listed = render_image(scene, rng), _sorted_objects(scene, space), ""
     asked = checked_looks(rng, drawn)
     prompt = f"{listed}Check {', '.join(f'the {c} {s}' for c, s in asked)}."
-    answer = "; ".join(checked(c, s, drawn.get(c, [])) for c, s in asked)
+    answer = "; ".join(checked(c, s, drawn.get(c, []), CHECK_VERDICTS[task]) for c, s in asked)
     return Example(task, prompt, answer, image, objects)
 
 

@@ -38,7 +38,9 @@
   those whose colour is listed with another shape only: the looks only comparing the two shapes
   answers right;
 * ``scene_checks``, ``scene_checks_alike`` the same on ``scene_checks`` rows (an image drawn as a
-  post's; "alike": the colour drawn in other shapes only).
+  post's; "alike": the colour drawn in other shapes only);
+* ``look_checks_shown``, ``scene_checks_shown`` and their ``_alike`` shares: the same on the rows
+  whose verdicts are "so shown" / "so not shown".
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from mcr.contract.matching import iou
 from mcr.image_space import ImageSpace
 from mcr.pretrain.corpus import (
     CHECK_TASKS,
+    CHECK_VERDICTS,
     EXISTS_TASKS,
     FREE,
     NO,
@@ -81,6 +84,7 @@ PROBE_NAMES = (
     "exists_text", "exists_text_absent", "exists_first", "exists_first_absent",
     "look_recall", "scene_recall", "scene_recall_none", "look_shapes", "scene_recall_boxes",
     "scene_recall_boxes_iou50", "look_checks", "look_checks_alike", "scene_checks", "scene_checks_alike",
+    "look_checks_shown", "look_checks_shown_alike", "scene_checks_shown", "scene_checks_shown_alike",
 )  # fmt: skip
 PROBE_SEED = 7_919  # added to the corpus offset: probe examples are never trained on
 
@@ -273,7 +277,7 @@ def score_checks(examples: Sequence[Example], answers: Sequence[str], name: str)
             hit = i < len(given) and given[i].rsplit(", so ", 1)[-1] == verdict and ", so " in given[i]
             right += hit
             total += 1
-            if verdict == NO and not step.endswith(f" is {NONE}"):
+            if verdict == CHECK_VERDICTS[example.task][1] and not step.endswith(f" is {NONE}"):
                 alike += 1
                 alike_right += hit
     return {name: right / max(1, total), f"{name}_alike": alike_right / max(1, alike)}

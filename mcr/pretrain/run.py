@@ -167,6 +167,8 @@ CHECKS_DENSE = {"look_checks": 1.0, "scene_checks": 3.0, **KEEP_RECALL}
 CHECKS_KEPT = {**SCENES, **KEEP_RECALL, "look_checks": 0.5, "scene_checks": 1.0}
 # the recall task of each check's world (words or a scene): the control's row in its place
 RECALL_OF_CHECK = {"look_checks": "look_recall", "scene_checks": "scene_recall"}
+# each check task's twin whose verdicts are MRSI's words after "so" ("shown" / "not shown")
+SHOWN_OF_CHECK = {"look_checks": "look_checks_shown", "scene_checks": "scene_checks_shown"}
 
 
 def checks_as_recall(mix: dict[str, float]) -> dict[str, float]:
@@ -177,14 +179,19 @@ def checks_as_recall(mix: dict[str, float]) -> dict[str, float]:
     return moved
 
 
-def checks_schedule(scale: float = 1.0, checks: bool = True) -> list[Stage]:
+def checks_in_shown_words(mix: dict[str, float]) -> dict[str, float]:
+    """``mix`` with each check task replaced by its twin that says "shown" / "not shown"."""
+    return {SHOWN_OF_CHECK.get(task, task): weight for task, weight in mix.items()}
+
+
+def checks_schedule(scale: float = 1.0, checks: bool = True, shown_words: bool = False) -> list[Stage]:
     """``scale`` times 300 steps of 128 rows (16 x 8 accumulated at the default batch) mostly of
     checks at a constant learning rate, then 600 of 16 rows with the base's last mix and the checks
     kept, decaying to zero, on the grid (a continuation: ``pretrain_tiny(base=...)``). Without
-    ``checks``, the control: every check row a recall row instead."""
-    dense, kept = (
-        (CHECKS_DENSE, CHECKS_KEPT) if checks else map(checks_as_recall, (CHECKS_DENSE, CHECKS_KEPT))
-    )
+    ``checks``, the control: every check row a recall row instead; with ``shown_words``, the same
+    rows with verdicts in the words SFT's verdicts use after "so" instead of "yes" / "no"."""
+    convert = checks_as_recall if not checks else checks_in_shown_words if shown_words else dict
+    dense, kept = convert(CHECKS_DENSE), convert(CHECKS_KEPT)
     names = ("checks", "checks_kept") if checks else ("recall_again", "recall_kept")
     return [
         Stage(names[0], max(1, round(300 * scale)), 4, 1e-3, dict(dense), GRID, 8, "constant_with_warmup"),
@@ -199,6 +206,7 @@ SCHEDULES = {
     "recall": recall_schedule,
     "checks": checks_schedule,
     "checks_control": lambda scale=1.0: checks_schedule(scale, checks=False),
+    "checks_shown": lambda scale=1.0: checks_schedule(scale, shown_words=True),
 }
 
 # shard k of a stage's stream draws from the stage's seed plus k times this (shard 0: the seed)
