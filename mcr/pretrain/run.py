@@ -194,8 +194,8 @@ def checks_schedule(scale: float = 1.0, checks: bool = True, shown_words: bool =
     dense, kept = convert(CHECKS_DENSE), convert(CHECKS_KEPT)
     names = ("checks", "checks_kept") if checks else ("recall_again", "recall_kept")
     return [
-        Stage(names[0], max(1, round(300 * scale)), 4, 1e-3, dict(dense), GRID, 8, "constant_with_warmup"),
-        Stage(names[1], max(1, round(600 * scale)), 4, 1e-3, dict(kept), GRID),
+        Stage(names[0], max(1, round(300 * scale)), 4, 1e-3, dense, GRID, 8, "constant_with_warmup"),
+        Stage(names[1], max(1, round(600 * scale)), 4, 1e-3, kept, GRID),
     ]
 
 
